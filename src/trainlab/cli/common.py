@@ -1,0 +1,85 @@
+"""Flags shared by commands that build a model and its data (train, gradcheck, doctor...)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from trainlab.config import (ACTIVATIONS, BATCH_NORM, DEVICES, LOSSES, MODELS, OPTIMIZERS, SCHEDULES,
+                             TrainConfig, load_toml, parse_preprocess)
+from trainlab.errors import UserError
+
+S = argparse.SUPPRESS
+
+
+def _batch_size(text: str) -> int:
+    if text == "full":
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'full', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"batch size must be >= 1 (or 'full' for full-batch), got {value}")
+    return value
+
+
+def add_model_flags(p: argparse.ArgumentParser) -> None:
+    """Data and model flags. Defaults are suppressed so a ``--config`` file can supply them."""
+    g = p.add_argument_group("data")
+    g.add_argument("--config", metavar="FILE.toml", help="TOML file of flag values; flags given here override it")
+    g.add_argument("--dataset", default=S, help="shapeset, mnist, fashion-mnist, cifar10, synthetic-... (default shapeset)")
+    g.add_argument("--data-dir", default=S, help="folder holding the datasets (default: $TRAINLAB_DATA, else ~/.cache/trainlab/data)")
+    g.add_argument("--preprocess", default=S, type=parse_preprocess, metavar="LIST", help="comma-separated preprocessing, e.g. mean,std or zca")
+    g = p.add_argument_group("model")
+    g.add_argument("--model", default=S, choices=MODELS, help="mlp (default) or cnn")
+    g.add_argument("--depth", default=S, type=int, help="hidden layers (0 = linear classifier; default 2)")
+    g.add_argument("--width", default=S, type=int, help="units per hidden layer (default 100)")
+    g.add_argument("--activation", default=S, choices=ACTIVATIONS, help="default tanh")
+    g.add_argument("--init", default=S, metavar="SCHEME", help="weight initialization (default glorot-uniform); see trainlab.init")
+    g.add_argument("--init-std", default=S, type=float, help="std for --init normal (default 0.01)")
+    g.add_argument("--init-scale", default=S, type=float, help="multiply initial weights by this (default 1)")
+    g.add_argument("--batch-norm", default=S, choices=BATCH_NORM, help="none (default), before or after the activation")
+    g.add_argument("--loss", default=S, choices=LOSSES, help="softmax (default) or svm")
+    g.add_argument("--seed", default=S, type=int, help="random seed (default 0)")
+    g.add_argument("--device", default=S, choices=DEVICES, help="default cpu")
+
+
+def add_train_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("optimization")
+    g.add_argument("--optimizer", default=S, choices=OPTIMIZERS, help="sgd (default), momentum (SGD with momentum 0.9) or adam")
+    g.add_argument("--lr", default=S, type=float, help="learning rate (default 0.01)")
+    g.add_argument("--momentum", default=S, type=float, help="SGD momentum (default 0; 0.9 for --optimizer momentum)")
+    g.add_argument("--weight-decay", default=S, type=float, help="L2 strength lambda of 0.5*lambda*||W||^2 (default 0)")
+    g.add_argument("--schedule", default=S, choices=SCHEDULES, help="learning-rate schedule (default constant)")
+    g.add_argument("--lr-step-every", default=S, type=int, help="steps between decays for --schedule step")
+    g.add_argument("--lr-gamma", default=S, type=float, help="decay factor for --schedule step (default 0.1)")
+    g.add_argument("--batch-size", default=S, type=_batch_size, help="examples per step, or 'full' (default 64)")
+    g.add_argument("--epochs", default=S, type=float, help="training epochs (default 1 unless --steps)")
+    g.add_argument("--steps", default=S, type=int, help="training steps (overrides --epochs)")
+    g.add_argument("--eval-every", default=S, type=int, help="validate every N steps (default: each epoch)")
+    g.add_argument("--log-every", default=S, type=int, help="record the training loss every N steps (default 50)")
+    g.add_argument("--checkpoint-every", default=S, type=int, help="checkpoint every N steps (default 1000)")
+
+
+def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
+    """Defaults, then the ``--config`` file, then flags on the command line."""
+    values: dict[str, Any] = load_toml(args.config) if getattr(args, "config", None) else {}
+    fields = set(TrainConfig.__dataclass_fields__)
+    for key, value in vars(args).items():
+        if key in fields:
+            values[key] = value
+    values.update(overrides)
+    return TrainConfig.from_dict(values)
+
+
+def emit_json(obj: Any) -> None:
+    """Write exactly one JSON object to stdout."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise UserError(message)

@@ -1,0 +1,23 @@
+"""``trainlab resume DIR``: continue an interrupted run from its last checkpoint."""
+from __future__ import annotations
+
+import argparse
+
+from trainlab.cli.train import report
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("resume", help="continue an interrupted run",
+                       description="Continue a run from its last checkpoint; it ends with the numbers "
+                                   "an uninterrupted run would have (CPU, same seed).")
+    p.add_argument("run_dir", metavar="DIR", help="the run directory")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the outcome on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from trainlab.train import resume
+
+    report(resume(args.run_dir, progress=not args.quiet), args.json)
+    return 0

@@ -1,0 +1,169 @@
+"""Training configuration: one frozen dataclass, validated once, saved with every run.
+
+Every field is a plain value (string, number, tuple) so a configuration can be
+written to JSON/TOML, compared, searched over, and used to rerun a result.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from trainlab.errors import UserError, choose
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+MODELS = ("mlp", "cnn")
+ACTIVATIONS = ("sigmoid", "tanh", "softsign", "relu", "leaky-relu", "identity")
+BATCH_NORM = ("none", "before", "after")
+LOSSES = ("softmax", "svm")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+SCHEDULES = ("constant", "step")
+DEVICES = ("cpu", "cuda", "mps", "auto")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run's numbers.
+
+    ``batch_size = 0`` means full-batch gradient descent; ``batch_size = 1`` is
+    single-example SGD. The budget is ``steps`` if given, else ``epochs``.
+    ``weight_decay`` is the L2 strength lambda of the loss term
+    ``0.5 * lambda * sum ||W||^2`` over weight matrices (not biases or norm
+    parameters), as in the CS231n notes.
+    """
+
+    dataset: str = "shapeset"
+    data_dir: str | None = None
+    preprocess: tuple[str, ...] = ()
+    model: str = "mlp"
+    depth: int = 2
+    width: int = 100
+    activation: str = "tanh"
+    batch_norm: str = "none"
+    init: str = "glorot-uniform"
+    init_std: float = 0.01
+    init_scale: float = 1.0
+    loss: str = "softmax"
+    optimizer: str = "sgd"
+    lr: float = 0.01
+    momentum: float | None = None
+    weight_decay: float = 0.0
+    schedule: str = "constant"
+    lr_step_every: int = 0
+    lr_gamma: float = 0.1
+    batch_size: int = 64
+    epochs: float | None = None
+    steps: int | None = None
+    seed: int = 0
+    device: str = "cpu"
+    eval_every: int = 0
+    log_every: int = 50
+    checkpoint_every: int = 1000
+    probe: str | None = None
+    divergence_factor: float = 3.0
+    extra: tuple[tuple[str, Any], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        choose("model", self.model, MODELS)
+        choose("activation", self.activation, ACTIVATIONS)
+        choose("batch-norm placement", self.batch_norm, BATCH_NORM)
+        choose("loss", self.loss, LOSSES)
+        choose("optimizer", self.optimizer, OPTIMIZERS)
+        choose("learning-rate schedule", self.schedule, SCHEDULES)
+        choose("device", self.device, DEVICES)
+        _positive("width", self.width)
+        if self.depth < 0:
+            raise UserError(f"depth must be >= 0 (0 is a linear classifier), got {self.depth}")
+        _positive("lr", self.lr, hint="a learning rate must be > 0, e.g. --lr 0.01")
+        if self.momentum is not None and not 0.0 <= self.momentum < 1.0:
+            raise UserError(f"momentum must be in [0, 1), got {self.momentum}")
+        if self.weight_decay < 0 or not math.isfinite(self.weight_decay):
+            raise UserError(f"weight decay must be >= 0, got {self.weight_decay}")
+        if self.batch_size < 0:
+            raise UserError(f"batch size must be >= 1 (or 'full'), got {self.batch_size}")
+        if self.steps is not None and self.steps <= 0:
+            raise UserError(f"steps must be a positive integer, got {self.steps}")
+        if self.epochs is not None and not self.epochs > 0:
+            raise UserError(f"epochs must be > 0, got {self.epochs}")
+        if self.init_std <= 0 or not math.isfinite(self.init_std):
+            raise UserError(f"init std must be > 0, got {self.init_std}")
+        if not math.isfinite(self.init_scale):
+            raise UserError(f"init scale must be a finite number, got {self.init_scale}")
+        for name in ("eval_every", "lr_step_every"):
+            if getattr(self, name) < 0:
+                raise UserError(f"{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
+        for name in ("log_every", "checkpoint_every"):
+            _positive(name.replace("_", "-"), getattr(self, name))
+        if not self.divergence_factor > 1:
+            raise UserError(f"divergence factor must be > 1, got {self.divergence_factor}")
+        if self.schedule == "step" and self.lr_step_every == 0:
+            raise UserError("the 'step' schedule needs --lr-step-every N (decay every N steps)")
+
+    @property
+    def effective_momentum(self) -> float:
+        """Momentum used by SGD: the given value, else 0.9 for ``momentum`` and 0 for ``sgd``."""
+        if self.momentum is not None:
+            return self.momentum
+        return 0.9 if self.optimizer == "momentum" else 0.0
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["preprocess"] = list(self.preprocess)
+        out["extra"] = {k: v for k, v in self.extra}
+        return out
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise UserError(
+                f"unknown configuration key(s): {', '.join(unknown)}; known keys: {', '.join(sorted(known))}"
+            )
+        values = dict(values)
+        if "preprocess" in values:
+            values["preprocess"] = parse_preprocess(values["preprocess"])
+        if "extra" in values and isinstance(values["extra"], Mapping):
+            values["extra"] = tuple(sorted(values["extra"].items()))
+        if values.get("batch_size") == "full":
+            values["batch_size"] = 0
+        try:
+            return cls(**values)
+        except TypeError as exc:  # wrong type for a field
+            raise UserError(f"bad configuration: {exc}") from None
+
+
+def parse_preprocess(value: Any) -> tuple[str, ...]:
+    """``"mean,std"`` or ``["mean", "std"]`` -> ``("mean", "std")``; ``"none"`` -> ``()``."""
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else list(value)
+    items = [str(s).strip() for s in items if str(s).strip()]
+    return () if items in ([], ["none"]) else tuple(items)
+
+
+def _positive(name: str, value: float, hint: str = "") -> None:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise UserError(f"{name} must be positive, got {value}" + (f"; {hint}" if hint else ""))
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML configuration file of flat ``key = value`` pairs (flag names, ``-`` or ``_``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"configuration file {path} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"configuration file {path} is not valid TOML: {exc}") from None
+    return {key.replace("-", "_"): value for key, value in raw.items()}

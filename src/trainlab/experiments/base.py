@@ -1,0 +1,148 @@
+"""What a reproduction is: a named experiment that turns a budget into claims, tables and figures.
+
+Each reproduction states every claim of its source as a :class:`Claim` evaluated
+from our own numbers (``holds`` is ``None`` when the budget cannot test it, with
+the reason in ``evidence``), keeps the published numbers in ``paper`` so the
+report can show them beside ours, and saves the configuration that produced it.
+"""
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from trainlab.errors import UserError, choose
+
+PROFILES = ("quick", "full")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement of the source, checked against our numbers."""
+
+    id: str
+    text: str
+    holds: bool | None
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where and how an experiment runs."""
+
+    out: Path
+    profile: str = "quick"
+    seed: int = 0
+    data_dir: str | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        choose("profile", self.profile, PROFILES)
+
+    @property
+    def figures_dir(self) -> Path:
+        path = self.out / "figures"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@dataclass
+class Result:
+    """Everything a reproduction produced; ``to_json`` is the ``results.json`` object."""
+
+    experiment: str
+    profile: str
+    claims: list[Claim] = field(default_factory=list)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    paper: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, str] = field(default_factory=dict)  # caption -> PNG path relative to out
+    budget: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        from trainlab.runs import versions
+
+        return {
+            "experiment": self.experiment,
+            "profile": self.profile,
+            "claims": [asdict(c) for c in self.claims],
+            "tables": self.tables,
+            "paper": self.paper,
+            "figures": self.figures,
+            "budget": self.budget,
+            "notes": self.notes,
+            "config": self.config,
+            "seconds": round(self.seconds, 2),
+            "versions": versions(),
+        }
+
+
+class Experiment(ABC):
+    """A reproduction. Subclasses set the class attributes and implement :meth:`run`."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    source: ClassVar[str]  # the citation
+    summary: ClassVar[str] = ""
+
+    @abstractmethod
+    def run(self, ctx: Context) -> Result:
+        """Run at ``ctx.profile``'s budget; save figures under ``ctx.figures_dir``."""
+
+
+REGISTRY: dict[str, type[Experiment]] = {}
+
+
+def register(cls: type[Experiment]) -> type[Experiment]:
+    """Class decorator adding a reproduction to the registry under ``cls.name``."""
+    if cls.name in REGISTRY:
+        raise RuntimeError(f"two experiments are named {cls.name!r}")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def get_experiment(name: str) -> Experiment:
+    from trainlab.experiments import load_all
+
+    load_all()
+    return REGISTRY[choose("experiment", name, tuple(REGISTRY))]()
+
+
+def save_figure(fig: Any, ctx: Context, name: str) -> str:
+    """Save a matplotlib figure as ``figures/NAME.png``; return the path relative to ``ctx.out``."""
+    import matplotlib.pyplot as plt
+
+    path = ctx.figures_dir / f"{name}.png"
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return str(path.relative_to(ctx.out))
+
+
+def run_experiment(name: str, ctx: Context) -> dict[str, Any]:
+    """Run one reproduction and write ``results.json`` and ``report.html`` into ``ctx.out``."""
+    experiment = get_experiment(name)
+    if ctx.out.exists() and not ctx.out.is_dir():
+        raise UserError(f"--out {ctx.out} is a file; give a folder")
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    result = experiment.run(ctx)
+    result.seconds = time.perf_counter() - started
+    record = result.to_json()
+    (ctx.out / "results.json").write_text(json.dumps(record, indent=2, default=_json_default) + "\n")
+    from trainlab.report.html import write_experiment_report
+
+    write_experiment_report(record, ctx.out, title=experiment.title, source=experiment.source)
+    return json.loads(json.dumps(record, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
