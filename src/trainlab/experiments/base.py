@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from trainlab.errors import UserError, choose
 
-PROFILES = ("quick", "full")
+PROFILES = ("smoke", "quick", "full")  # smoke: the quick pipeline at a token budget, for tests
 
 
 @dataclass(frozen=True)
