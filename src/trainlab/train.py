@@ -403,15 +403,16 @@ def train(config: TrainConfig, *, out: str | Path | None = None, callbacks: Sequ
     return trainer.fit()
 
 
-def resume(path: str | Path, *, callbacks: Sequence[Callback] = (), progress: bool = True) -> RunResult:
+def resume(path: str | Path, *, callbacks: Sequence[Callback] = (), progress: bool = True,
+           dataset: Dataset | None = None) -> RunResult:
     """Continue the run in ``path`` from its last checkpoint; a finished run returns its summary."""
     run = RunDir(path)
     config = run.config()
     summary = run.summary()
     if summary is not None and summary.get("status") in ("completed", "diverged"):
         return RunResult(**summary)
-    trainer = Trainer(config, run=run, callbacks=callbacks, progress=progress)
     state = run.load_checkpoint()
+    trainer = Trainer(config, run=run, callbacks=callbacks, progress=progress, dataset=dataset)
     if state is not None:
         trainer.load_state_dict(state)
     run.truncate_metrics(trainer.step)
