@@ -1,0 +1,194 @@
+"""Statistics of one tensor, reduced on its own device into one flat vector.
+
+:func:`reduce_tensor` returns a 1-D tensor laid out as :data:`FIELDS` followed
+by ``bins`` histogram counts, so a probe can stack every layer's vectors and
+move them to the host with one copy (one synchronisation per record, none per
+layer). :func:`decode` turns a row back into :class:`TensorStats`.
+
+Conventions:
+
+* NaN and Inf are counted (``nan_count``, ``inf_count``) and left out of every
+  other statistic, never silently dropped.
+* Mean, variance and std (population, ``1/N``) use every finite value.
+* Percentiles (2, 15, 50, 85, 98, as Glorot & Bengio 2010 plot) are exact on
+  tensors up to ``sample`` values and otherwise taken on an evenly strided
+  subsample of about ``sample`` values (a percentile's standard error is then
+  about ``sqrt(p(1-p)/sample)`` in probability, 0.0015 at p=0.02 and 8192).
+* Histograms count every finite value, in ``bins`` equal bins over a range
+  that fits the quantity: the activation function's output range when it is
+  bounded (tanh/softsign ``[-1, 1]``, sigmoid ``[0, 1]``), ``[min, max]`` for
+  ReLU-like outputs, and ``[-m, m]`` with ``m = max |x|`` otherwise. Counts are
+  accumulated with ``scatter_add_`` so a data-dependent range needs no host sync.
+* The saturated fraction is defined per activation through its output ``a``
+  rescaled to ``[-1, 1]`` (``u = a`` for tanh and softsign, ``u = 2a - 1`` for
+  sigmoid): a unit is saturated where ``|u| >= threshold``. The default
+  thresholds (:data:`SATURATION_DEFAULTS`) mark where the local slope has fallen
+  below 5% of the function's largest slope: ``1 - u^2 < 0.05`` for tanh and
+  sigmoid (``|u| >= 0.975``), ``(1 - |u|)^2 < 0.05`` for softsign (``|u| >= 0.776``).
+* The dead fraction (ReLU family) is the fraction of units (features; channels
+  and positions for conv maps) that are never positive on the batch.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+PERCENTILES: tuple[int, ...] = (2, 15, 50, 85, 98)
+FIELDS: tuple[str, ...] = ("mean", "std", "var", *(f"p{p}" for p in PERCENTILES),
+                           "saturated_fraction", "dead_fraction", "nan_count", "inf_count", "hist_lo", "hist_hi")
+DEFAULT_SAMPLE = 8192
+
+# activation name -> (center, half range): u = (a - center) / half_range lies in [-1, 1]
+SATURATING: dict[str, tuple[float, float]] = {"tanh": (0.0, 1.0), "softsign": (0.0, 1.0), "sigmoid": (0.5, 0.5),
+                                               "hardtanh": (0.0, 1.0)}
+SATURATION_DEFAULTS: dict[str, float] = {
+    "tanh": math.sqrt(0.95),  # 1 - u^2 < 0.05
+    "sigmoid": math.sqrt(0.95),  # sigmoid'(x) / (1/4) = 1 - u^2 with u = 2a - 1
+    "softsign": 1 - math.sqrt(0.05),  # (1 - |u|)^2 < 0.05
+    "hardtanh": 1.0,
+}
+RELU_FAMILY: frozenset[str] = frozenset({"relu", "leaky-relu", "relu6", "elu", "gelu", "silu", "softplus"})
+BOUNDED_RANGE: dict[str, tuple[float, float]] = {"tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0), "sigmoid": (0.0, 1.0),
+                                                 "hardtanh": (-1.0, 1.0)}
+
+
+@dataclass(frozen=True)
+class Histogram:
+    counts: list[int]
+    edges: list[float]  # len(counts) + 1
+
+
+@dataclass(frozen=True)
+class TensorStats:
+    """Summary of one tensor: moments, percentiles, saturation, dead units, NaN/Inf, histogram."""
+
+    mean: float
+    std: float
+    var: float
+    percentiles: dict[int, float]
+    saturated_fraction: float | None
+    dead_fraction: float | None
+    nan_count: int
+    inf_count: int
+    histogram: Histogram = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "std": self.std, "var": self.var,
+                **{f"p{p}": v for p, v in self.percentiles.items()},
+                "saturated_fraction": self.saturated_fraction, "dead_fraction": self.dead_fraction,
+                "nan_count": self.nan_count, "inf_count": self.inf_count,
+                "hist_counts": list(self.histogram.counts), "hist_edges": list(self.histogram.edges)}
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How to reduce one tensor: its activation function (or None), the range mode, the threshold."""
+
+    activation_fn: str | None = None
+    saturation_threshold: float | None = None
+    dead: bool = False
+    range_mode: str = "symmetric"  # "fixed" | "minmax" | "symmetric"
+    fixed_range: tuple[float, float] = (0.0, 1.0)
+
+    @property
+    def measures_saturation(self) -> bool:
+        return self.saturation_threshold is not None and self.activation_fn in SATURATING
+
+    @classmethod
+    def for_activation(cls, fn: str | None, threshold: float | None = None) -> "Spec":
+        if fn in SATURATING:
+            return cls(fn, threshold if threshold is not None else SATURATION_DEFAULTS[fn], False,
+                       "fixed", BOUNDED_RANGE[fn])
+        if fn in RELU_FAMILY:
+            return cls(fn, None, True, "minmax")
+        return cls(fn)
+
+
+GRADIENT = Spec()
+
+
+def width(bins: int) -> int:
+    return len(FIELDS) + bins
+
+
+def reduce_tensor(t: torch.Tensor, spec: Spec, *, bins: int, sample: int = DEFAULT_SAMPLE) -> torch.Tensor:
+    """Reduce ``t`` (any shape; dim 0 is the batch for activations) to a vector of ``width(bins)`` on its device."""
+    t = t.detach()
+    flat = t.reshape(-1).float()
+    finite = torch.isfinite(flat)
+    n = finite.sum()
+    nan_count = torch.isnan(flat).sum()
+    inf_count = (~finite).sum() - nan_count
+    clean = torch.where(finite, flat, torch.zeros((), device=flat.device))
+    mean = clean.sum() / n
+    var = torch.where(finite, flat - mean, torch.zeros((), device=flat.device)).pow(2).sum() / n
+    pct = _percentiles(clean, finite, sample)
+    nan = torch.full((), float("nan"), device=flat.device)
+    sat = nan
+    if spec.measures_saturation:
+        center, half = SATURATING[spec.activation_fn]
+        u = ((clean - center) / half).abs()
+        sat = ((u >= spec.saturation_threshold) & finite).sum() / n
+    dead = _dead_fraction(t) if spec.dead else nan
+    lo, hi = _range(clean, finite, spec)
+    counts = _histogram(clean, finite, lo, hi, bins)
+    head = torch.stack([mean, var.sqrt(), var, *pct, sat, dead, nan_count.float(), inf_count.float(), lo, hi])
+    return torch.cat([head.float(), counts])
+
+
+def _percentiles(clean: torch.Tensor, finite: torch.Tensor, sample: int) -> list[torch.Tensor]:
+    stride = max(1, clean.numel() // sample)
+    values = torch.where(finite, clean, torch.full((), float("nan"), device=clean.device))[::stride]
+    q = torch.tensor([p / 100 for p in PERCENTILES], device=clean.device)
+    return list(torch.nanquantile(values, q))
+
+
+def _dead_fraction(t: torch.Tensor) -> torch.Tensor:
+    """Fraction of units never positive over the batch (dim 0); conv maps count each channel-position."""
+    if t.dim() < 2:
+        return (t <= 0).all().float()
+    return (t.reshape(t.shape[0], -1) <= 0).all(dim=0).float().mean()
+
+
+def _range(clean: torch.Tensor, finite: torch.Tensor, spec: Spec) -> tuple[torch.Tensor, torch.Tensor]:
+    device = clean.device
+    if spec.range_mode == "fixed":
+        lo, hi = spec.fixed_range
+        return torch.tensor(lo, device=device), torch.tensor(hi, device=device)
+    if clean.numel() == 0:
+        return torch.zeros((), device=device), torch.ones((), device=device)
+    if spec.range_mode == "minmax":
+        big = torch.full((), float("inf"), device=device)
+        lo = torch.where(finite, clean, big).amin()
+        hi = torch.where(finite, clean, -big).amax()
+        lo = torch.where(torch.isfinite(lo), lo, torch.zeros((), device=device))
+        hi = torch.where(torch.isfinite(hi), hi, torch.zeros((), device=device))
+        return lo, torch.maximum(hi, lo + 1e-12)
+    m = clean.abs().amax().clamp_min(1e-30)
+    return -m, m
+
+
+def _histogram(clean: torch.Tensor, finite: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, bins: int) -> torch.Tensor:
+    scale = bins / (hi - lo)
+    index = ((clean - lo) * scale).floor().clamp_(0, bins - 1).long()
+    counts = torch.zeros(bins, device=clean.device)
+    return counts.scatter_add_(0, index, finite.float())
+
+
+def decode(row: list[float], spec: Spec, *, bins: int) -> TensorStats:
+    """A :class:`TensorStats` from one host row made by :func:`reduce_tensor`."""
+    value = dict(zip(FIELDS, row[:len(FIELDS)]))
+    counts = [int(round(c)) for c in row[len(FIELDS):len(FIELDS) + bins]]
+    lo, hi = value["hist_lo"], value["hist_hi"]
+    edges = [lo + (hi - lo) * i / bins for i in range(bins + 1)]
+    return TensorStats(
+        mean=value["mean"], std=value["std"], var=value["var"],
+        percentiles={p: value[f"p{p}"] for p in PERCENTILES},
+        saturated_fraction=value["saturated_fraction"] if spec.measures_saturation else None,
+        dead_fraction=value["dead_fraction"] if spec.dead else None,
+        nan_count=int(value["nan_count"]), inf_count=int(value["inf_count"]),
+        histogram=Histogram(counts, edges),
+    )

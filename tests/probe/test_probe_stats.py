@@ -1,0 +1,90 @@
+"""Tensor statistics against numpy, with NaN/Inf counted and never dropped."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from trainlab.probe.config import ProbeConfig
+from trainlab.probe.stats import GRADIENT, PERCENTILES, SATURATION_DEFAULTS, Spec, decode, reduce_tensor
+from trainlab.errors import UserError
+
+
+def _stats(t: torch.Tensor, spec: Spec, bins: int = 20, sample: int = 100_000):
+    return decode(reduce_tensor(t, spec, bins=bins, sample=sample).tolist(), spec, bins=bins)
+
+
+def test_moments_percentiles_and_nonfinite_counts_match_numpy():
+    g = torch.Generator().manual_seed(1)
+    t = torch.randn(40, 25, generator=g) * 3 + 1
+    t[0, 0], t[3, 7] = float("nan"), float("inf")
+    t[5, 5] = float("-inf")
+    s = _stats(t, GRADIENT)
+    a = t.double().numpy().ravel()
+    finite = a[np.isfinite(a)]
+    assert s.nan_count == 1 and s.inf_count == 2
+    assert s.mean == pytest.approx(finite.mean(), rel=1e-5)
+    assert s.var == pytest.approx(finite.var(), rel=1e-4)
+    assert s.std == pytest.approx(finite.std(), rel=1e-4)
+    for p in PERCENTILES:
+        assert s.percentiles[p] == pytest.approx(np.percentile(finite, p), rel=1e-4, abs=1e-5)
+    m = np.abs(finite).max()
+    counts, edges = np.histogram(finite, bins=20, range=(-m, m))
+    assert s.histogram.counts == counts.tolist()
+    assert s.histogram.edges == pytest.approx(edges.tolist(), rel=1e-5)
+    assert s.saturated_fraction is None and s.dead_fraction is None
+
+
+@pytest.mark.parametrize("fn,make", [("tanh", torch.tanh), ("sigmoid", torch.sigmoid),
+                                     ("softsign", torch.nn.functional.softsign)])
+def test_saturation_follows_the_documented_rule(fn, make):
+    x = torch.randn(500, 30, generator=torch.Generator().manual_seed(2)) * 4
+    a = make(x)
+    s = _stats(a, Spec.for_activation(fn))
+    u = (2 * a - 1) if fn == "sigmoid" else a
+    expected = (u.abs().numpy() >= SATURATION_DEFAULTS[fn]).mean()
+    assert s.saturated_fraction == pytest.approx(expected, abs=1e-6)
+    lo, hi = (0.0, 1.0) if fn == "sigmoid" else (-1.0, 1.0)
+    counts, _ = np.histogram(a.numpy().ravel(), bins=20, range=(lo, hi))
+    assert s.histogram.counts == counts.tolist()
+    # the default is where the slope drops below 5% of its maximum
+    slope = {"tanh": 1 - a**2, "sigmoid": 4 * a * (1 - a), "softsign": (1 - a.abs()) ** 2}[fn]
+    assert expected == pytest.approx((slope.numpy() < 0.05).mean(), abs=2e-3)
+    custom = _stats(a, Spec.for_activation(fn, 0.5))
+    assert custom.saturated_fraction == pytest.approx((u.abs().numpy() >= 0.5).mean(), abs=1e-6)
+
+
+def test_dead_relu_units_are_units_never_active_on_the_batch():
+    x = torch.randn(64, 10, generator=torch.Generator().manual_seed(3))
+    x[:, :3] = -x[:, :3].abs()  # three units never positive
+    s = _stats(torch.relu(x), Spec.for_activation("relu"))
+    assert s.dead_fraction == pytest.approx(0.3)
+    assert s.saturated_fraction is None
+
+
+def test_percentiles_on_a_subsample_stay_close():
+    t = torch.randn(200_000, generator=torch.Generator().manual_seed(4))
+    s = _stats(t, GRADIENT, sample=8192)
+    for p in PERCENTILES:
+        q = np.percentile(t.numpy(), p)
+        density = math.exp(-q * q / 2) / math.sqrt(2 * math.pi)
+        standard_error = math.sqrt(p / 100 * (1 - p / 100) / 8192) / density  # of a sample quantile
+        assert s.percentiles[p] == pytest.approx(q, abs=4 * standard_error)
+    assert sum(s.histogram.counts) == 200_000  # the histogram still counts every value
+
+
+def test_all_nan_tensor_is_counted_not_crashing():
+    s = _stats(torch.full((4, 4), float("nan")), GRADIENT)
+    assert s.nan_count == 16 and sum(s.histogram.counts) == 0 and math.isnan(s.mean)
+
+
+def test_probe_config_parse():
+    cfg = ProbeConfig.parse("every=10,batch=100,jacobian,train,bins=30,saturation=0.9")
+    assert (cfg.every, cfg.batch, cfg.jacobian, cfg.on_train_batch, cfg.bins, cfg.saturation_threshold) == \
+        (10, 100, True, True, 30, 0.9)
+    assert ProbeConfig.parse("every=5") == ProbeConfig(every=5)
+    for bad in ("batch=3", "every=x", "every=0", "every=5,bogus", "every=5,saturation=2", "every=5,batch=0"):
+        with pytest.raises(UserError):
+            ProbeConfig.parse(bad)
