@@ -392,12 +392,21 @@ def _jsonl(record: dict[str, Any]) -> str:
     return json.dumps({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}) + "\n"
 
 
+def with_probe(config: TrainConfig, callbacks: Sequence[Callback]) -> tuple[Callback, ...]:
+    """``callbacks`` plus a :class:`trainlab.probe.ProbeCallback` when ``config.probe`` asks for one."""
+    if not config.probe:
+        return tuple(callbacks)
+    from trainlab.probe import ProbeCallback, ProbeConfig
+
+    return (*callbacks, ProbeCallback(ProbeConfig.parse(config.probe)))
+
+
 # -- entry points --------------------------------------------------------------
 
 def train(config: TrainConfig, *, out: str | Path | None = None, callbacks: Sequence[Callback] = (),
           progress: bool = True, save: bool = True) -> RunResult:
     """Train ``config`` into a new run directory (``out`` or ``runs/<stamp>-...``)."""
-    trainer = Trainer(config, callbacks=callbacks, progress=progress)
+    trainer = Trainer(config, callbacks=with_probe(config, callbacks), progress=progress)
     if save:
         trainer.run = RunDir.create(out or default_run_dir(config), config, str(trainer.device))
     return trainer.fit()
@@ -412,7 +421,7 @@ def resume(path: str | Path, *, callbacks: Sequence[Callback] = (), progress: bo
     if summary is not None and summary.get("status") in ("completed", "diverged"):
         return RunResult(**summary)
     state = run.load_checkpoint()
-    trainer = Trainer(config, run=run, callbacks=callbacks, progress=progress, dataset=dataset)
+    trainer = Trainer(config, run=run, callbacks=with_probe(config, callbacks), progress=progress, dataset=dataset)
     if state is not None:
         trainer.load_state_dict(state)
     run.truncate_metrics(trainer.step)

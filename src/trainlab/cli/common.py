@@ -61,6 +61,7 @@ def add_train_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--eval-every", default=S, type=int, help="validate every N steps (default: each epoch)")
     g.add_argument("--log-every", default=S, type=int, help="record the training loss every N steps (default 50)")
     g.add_argument("--checkpoint-every", default=S, type=int, help="checkpoint every N steps (default 1000)")
+    g.add_argument("--probe", default=S, metavar="SPEC", help="record per-layer statistics into the run: every=N[,batch=300][,train][,jacobian]")
 
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
