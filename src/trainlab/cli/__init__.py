@@ -17,6 +17,8 @@ COMMANDS: tuple[str, ...] = (
     "train",
     "resume",
     "data",
+    "report",
+    "reproduce",
 )
 
 
