@@ -1,0 +1,354 @@
+"""Train K configurations of one architecture at once, each with the numbers it would get alone.
+
+The loop mirrors :class:`trainlab.train.Trainer` step for step: the same
+initialization (each member is built by ``make_model`` with its own seed), the
+same batches (epoch ``e`` of a member is shuffled by its own ``(seed, e)``
+generator), the same loss with its L2 term, torch.optim's update arithmetic,
+the same logging windows, divergence rule and evaluation schedule, and the same
+run-directory records. Members that diverge (or that ``on_eval`` stops) are
+frozen: their state is kept and they are dropped from the batched computation,
+so the rest carry on unaffected and faster.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+from torch import nn
+
+from trainlab.config import TrainConfig
+from trainlab.data.base import Dataset, Split
+from trainlab.errors import UserError
+from trainlab.losses import get_loss
+from trainlab.population.optim import make_stacked_optimizer
+from trainlab.population.spec import check_population, optimizer_family
+from trainlab.population.stacked import StackedMLP
+from trainlab.progress import Progress
+from trainlab.runs import RunDir, atomic_write_text
+from trainlab.train import (EVAL_BATCH, RunResult, _finite_or_none, _jsonl, _StopFlag, epoch_seed, lr_at,
+                            make_model, prepare_data, resolve_device)
+
+OnEval = Callable[[int, int, dict[str, Any]], "bool | None"]
+"""``on_eval(step, member_index, record)``; returning True stops that member (status ``pruned``)."""
+
+
+class PopulationResult(list):
+    """The members' :class:`RunResult` in configuration order, plus the population's totals.
+
+    ``state_dicts[k]`` is member ``k``'s final ``state_dict`` (at the step it
+    stopped); load it with :func:`member_model`.
+    """
+
+    def __init__(self, results: Sequence[RunResult], *, seconds: float, member_steps: int,
+                 state_dicts: Sequence[dict[str, torch.Tensor]]) -> None:
+        super().__init__(results)
+        self.seconds = seconds
+        self.member_steps = member_steps
+        self.member_steps_per_second = member_steps / seconds if seconds > 0 else 0.0
+        self.state_dicts = list(state_dicts)
+
+
+@dataclass
+class _Member:
+    index: int
+    config: TrainConfig
+    run: RunDir | None
+    metrics: Any = None
+    status: str = "running"
+    steps: int = 0
+    samples: int = 0
+    train_seconds: float = 0.0
+    seconds: float = 0.0
+    last_train_loss: float | None = None
+    last_eval: dict[str, float] = field(default_factory=dict)
+    state: dict[str, torch.Tensor] | None = None
+    result: RunResult | None = None
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.metrics is not None:
+            self.metrics.write(_jsonl(record))
+
+
+def member_model(config: TrainConfig, dataset: Dataset, state: dict[str, torch.Tensor]) -> nn.Module:
+    """A stand-alone model holding a member's ``state`` (from ``PopulationResult.state_dicts``)."""
+    model = build_like(config, dataset)
+    model.load_state_dict(state)
+    return model
+
+
+def build_like(config: TrainConfig, dataset: Dataset) -> nn.Module:
+    """Build and initialize ``config``'s model exactly as :class:`trainlab.train.Trainer` does."""
+    torch.manual_seed(config.seed)
+    lsuv_batch = dataset.train.epoch(0).x[:500] if config.init == "lsuv" else None
+    return make_model(config, dataset, data=lsuv_batch)
+
+
+class PopulationTrainer:
+    """Trains ``configs`` as one population; :meth:`fit` returns a :class:`PopulationResult`."""
+
+    def __init__(self, configs: Sequence[TrainConfig], *, dataset: Dataset | None = None,
+                 out: str | Path | None = None, progress: bool = True, on_eval: OnEval | None = None) -> None:
+        check_population(configs)
+        self.configs = list(configs)
+        first = self.configs[0]
+        self.device = resolve_device(first.device)
+        self.dataset = dataset if dataset is not None else prepare_data(first)
+        self.n_train = len(self.dataset.train)
+        if first.batch_size > self.n_train:
+            raise UserError(f"batch size {first.batch_size} is larger than the {self.n_train} training examples; "
+                            f"use --batch-size {self.n_train} or less (or 'full')")
+        self.batch_size = first.batch_size or self.n_train
+        self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
+        self.total_steps = first.steps or math.ceil((first.epochs or 1.0) * self.steps_per_epoch)
+        self.progress, self.on_eval, self.out = progress, on_eval, Path(out) if out is not None else None
+        self.loss_fn = get_loss(first.loss)
+        self.batched_loss = torch.func.vmap(self.loss_fn)
+        self.net = StackedMLP([build_like(c, self.dataset) for c in self.configs],
+                              self.dataset.input_shape, self.device)
+        self.alive = list(range(len(self.configs)))
+        self.lr = self._vector([c.lr for c in self.configs])
+        self.weight_decay = self._vector([c.weight_decay for c in self.configs])
+        self.scheduled = any(c.schedule != "constant" for c in self.configs)
+        self.optimizer = make_stacked_optimizer(optimizer_family(first), self.net.parameters(),
+                                                self._vector([c.effective_momentum for c in self.configs]))
+        self.members = [_Member(k, c, self._run_dir(k, c)) for k, c in enumerate(self.configs)]
+        self.step = 0
+        self.samples = 0
+        self.train_seconds = 0.0
+        self.window_sum = torch.zeros(len(self.configs), device=self.device)
+        self.window_count = 0
+        self.initial_loss = torch.zeros(len(self.configs))
+        self._epoch: tuple[int, torch.Tensor, torch.Tensor] | None = None
+        self._perms: torch.Tensor | None = None
+
+    def _vector(self, values: list[float]) -> torch.Tensor:
+        return torch.tensor(values, dtype=torch.float32, device=self.device)
+
+    def _run_dir(self, index: int, config: TrainConfig) -> RunDir | None:
+        if self.out is None:
+            return None
+        return RunDir.create(self.out / f"member-{index:03d}", config, str(self.device))
+
+    # -- data -------------------------------------------------------------------
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each alive member's batch of ``step`` (``[K, B, ...]``), or one shared ``[B, ...]``."""
+        epoch, i = divmod(step, self.steps_per_epoch)
+        if self._epoch is None or self._epoch[0] != epoch:
+            data = self.dataset.train.epoch(epoch)
+            self._epoch = (epoch, data.x.to(self.device), data.y.to(self.device))
+            self._perms = None
+        _, xs, ys = self._epoch
+        lo, hi = i * self.batch_size, (i + 1) * self.batch_size
+        if self.batch_size >= self.n_train:
+            return xs[lo:hi], ys[lo:hi]
+        if self._perms is None:
+            self._perms = self._permutations(epoch)
+        if self._perms.shape[0] == 1:  # every alive member shares one seed, hence one batch
+            idx = self._perms[0, lo:hi]
+        else:
+            idx = self._perms[:, lo:hi]
+        return xs[idx], ys[idx]
+
+    def _permutations(self, epoch: int) -> torch.Tensor:
+        """``[K, N]`` shuffles of the alive members (``[1, N]`` if they share a seed), as Trainer.batch draws them."""
+        seeds = [self.configs[k].seed for k in self.alive]
+        unique = {s: torch.randperm(self.n_train, generator=torch.Generator().manual_seed(epoch_seed(s, epoch)))
+                  for s in dict.fromkeys(seeds)}
+        rows = list(unique.values()) if len(unique) == 1 else [unique[s] for s in seeds]
+        return torch.stack(rows).to(self.device)
+
+    # -- loop -------------------------------------------------------------------
+    def losses(self, scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Each member's training loss ``[K]``, with train.py's L2 term ``0.5 * lambda * sum ||W||^2``."""
+        if y.dim() == 1:
+            y = y.expand(scores.shape[0], -1)
+        losses = self.batched_loss(scores, y)
+        if bool((self.weight_decay > 0).any()):
+            losses = losses + 0.5 * self.weight_decay * self.net.weight_norms()
+        return losses
+
+    def _lrs(self, step: int) -> torch.Tensor:
+        if not self.scheduled:
+            return self.lr
+        return self._vector([lr_at(self.configs[k], step) for k in self.alive])
+
+    def fit(self) -> PopulationResult:
+        started = time.perf_counter()
+        probe = self.dataset.val.subset(min(len(self.dataset.val), 1000))
+        self.initial_loss = torch.tensor(self.evaluate(probe)[0], dtype=torch.float64)
+        for m in self.members:
+            if m.run is not None:
+                m.run.truncate_metrics(-1)
+                m.metrics = m.run.open_metrics()
+        bar = Progress(self.total_steps, desc=f"population x{len(self.members)}", enabled=self.progress)
+        interrupted = False
+        try:
+            with _StopFlag() as stop:
+                tick = time.perf_counter()
+                while self.step < self.total_steps and self.alive:
+                    if stop.raised:
+                        interrupted = True
+                        break
+                    self._train_step()
+                    if self.step % self.configs[0].log_every == 0 or self.step == self.total_steps:
+                        self.train_seconds += time.perf_counter() - tick
+                        self._log_window(bar, started)
+                        if self._eval_due() and self.alive:
+                            self._evaluate_members(started)
+                        tick = time.perf_counter()
+                if interrupted:
+                    self.train_seconds += time.perf_counter() - tick
+        finally:
+            bar.close()
+        status = "interrupted" if interrupted else "completed"
+        if status == "completed" and self.alive:
+            self._evaluate_members(started, final=True)
+        self._stop(list(range(len(self.alive))), status, started)
+        return self._result(started)
+
+    def _train_step(self) -> None:
+        lr = self._lrs(self.step)
+        x, y = self.batch(self.step)
+        params = self.net.parameters()
+        losses = self.losses(self.net(x, train=True), y)
+        grads = torch.autograd.grad(losses.sum(), params)
+        self.optimizer.step(params, list(grads), lr)
+        self.window_sum += losses.detach()
+        self.window_count += 1
+        self.samples += y.shape[-1]
+        self.step += 1
+
+    def _log_window(self, bar: Progress, started: float) -> None:
+        means = (self.window_sum.double() / max(self.window_count, 1)).tolist()
+        self.window_sum.zero_()
+        self.window_count = 0
+        factor = self.configs[0].divergence_factor
+        diverged = []
+        for pos, (k, mean) in enumerate(zip(self.alive, means)):
+            member = self.members[k]
+            member.last_train_loss = mean
+            member.write({"kind": "train", "step": self.step, "epoch": self.step / self.steps_per_epoch,
+                          "train_loss": mean, "lr": lr_at(member.config, self.step - 1), "samples": self.samples,
+                          "time": round(self.train_seconds, 4)})
+            if not math.isfinite(mean) or mean > factor * float(self.initial_loss[pos]):
+                diverged.append(pos)
+                bar.message(f"member {k} diverged at step {self.step}: training loss {mean:.4g} "
+                            f"(initial {float(self.initial_loss[pos]):.4g})")
+        finite = [m for m in means if math.isfinite(m)]
+        sps = self.samples * len(self.alive) / self.train_seconds if self.train_seconds > 0 else 0.0
+        bar.update(self.step, loss=min(finite) if finite else float("nan"), samples_per_second=sps,
+                   lr=float(self._lrs(self.step - 1)[0]))
+        self._stop(diverged, "diverged", started)
+
+    def _eval_due(self) -> bool:
+        cfg = self.configs[0]
+        if cfg.eval_every:
+            return self.step % cfg.eval_every < cfg.log_every and self.step < self.total_steps
+        epoch_end = self.step % self.steps_per_epoch < cfg.log_every and self.step >= self.steps_per_epoch
+        return epoch_end and self.step < self.total_steps
+
+    def _evaluate_members(self, started: float, *, final: bool = False) -> None:
+        losses, accuracies = self.evaluate(self.dataset.val)
+        pruned = []
+        for pos, k in enumerate(self.alive):
+            member = self.members[k]
+            record = {"kind": "eval", "step": self.step, "epoch": self.step / self.steps_per_epoch,
+                      "val_loss": losses[pos], "val_accuracy": accuracies[pos]}
+            member.last_eval = {"val_loss": losses[pos], "val_accuracy": accuracies[pos]}
+            member.write(record)
+            if self.on_eval is not None and self.on_eval(self.step, k, record) is True and not final:
+                pruned.append(pos)
+        self._stop(pruned, "pruned", started)
+
+    @torch.no_grad()
+    def evaluate(self, split: Split) -> tuple[list[float], list[float]]:
+        """Mean loss and accuracy of each alive member on ``split``, in evaluation mode."""
+        k, n = len(self.alive), len(split)
+        total = torch.zeros(k, dtype=torch.float64, device=self.device)
+        correct = torch.zeros(k, dtype=torch.int64, device=self.device)
+        for start in range(0, n, EVAL_BATCH):
+            x = split.x[start:start + EVAL_BATCH].to(self.device)
+            y = split.y[start:start + EVAL_BATCH].to(self.device)
+            scores = self.net(x, train=False)
+            total += self.batched_loss(scores, y.expand(k, -1)).double() * len(y)
+            correct += (scores.argmax(2) == y).sum(1)
+        return (total / max(n, 1)).tolist(), (correct.double() / max(n, 1)).tolist()
+
+    # -- stopping members -----------------------------------------------------------
+    def _stop(self, positions: list[int], status: str, started: float) -> None:
+        """Freeze the members at ``positions``: record them, keep their state, drop them from the batch."""
+        if not positions:
+            return
+        test = self.evaluate(self.dataset.test) if status == "completed" else None
+        for pos in positions:
+            member = self.members[self.alive[pos]]
+            member.status, member.steps, member.samples = status, self.step, self.samples
+            member.train_seconds, member.seconds = self.train_seconds, time.perf_counter() - started
+            member.state = self.net.member_state(pos)
+            member.result = self._member_result(member, test[0][pos] if test else None, test[1][pos] if test else None)
+            self._close(member)
+        keep = [p for p in range(len(self.alive)) if p not in set(positions)]
+        if keep:
+            index = torch.tensor(keep, device=self.device)
+            self.net.select(index)
+            self.optimizer.select(index)
+            self.lr, self.weight_decay = self.lr[index], self.weight_decay[index]
+            self.window_sum, self.initial_loss = self.window_sum[index], self.initial_loss[index.cpu()]
+        self.alive = [self.alive[p] for p in keep]
+        self._perms = None
+
+    def _member_result(self, m: _Member, test_loss: float | None, test_acc: float | None) -> RunResult:
+        return RunResult(
+            run_dir=str(m.run.path) if m.run else "",
+            status=m.status,
+            steps=m.steps,
+            epochs=m.steps / self.steps_per_epoch,
+            train_loss=_finite_or_none(m.last_train_loss),
+            val_loss=_finite_or_none(m.last_eval.get("val_loss")),
+            val_accuracy=m.last_eval.get("val_accuracy"),
+            test_loss=_finite_or_none(test_loss),
+            test_accuracy=test_acc,
+            seconds=round(m.seconds, 4),
+            samples_per_second=round(m.samples / m.train_seconds, 2) if m.train_seconds > 0 else 0.0,
+        )
+
+    def _close(self, m: _Member) -> None:
+        """Final record and summary, as train.py writes them (an interrupted run gets neither)."""
+        if m.status != "interrupted":
+            m.write({"kind": "final", **m.result.to_dict()})
+            if m.run is not None:
+                m.run.write_summary(m.result.to_dict())
+        if m.metrics is not None:
+            m.metrics.close()
+            m.metrics = None
+
+    def _result(self, started: float) -> PopulationResult:
+        seconds = time.perf_counter() - started
+        result = PopulationResult([m.result for m in self.members], seconds=seconds,
+                                  member_steps=sum(m.steps for m in self.members),
+                                  state_dicts=[m.state for m in self.members])
+        if self.out is not None:
+            summary = {"members": [r.to_dict() for r in result], "seconds": round(seconds, 4),
+                       "member_steps": result.member_steps,
+                       "member_steps_per_second": round(result.member_steps_per_second, 2)}
+            atomic_write_text(self.out / "population.json", json.dumps(summary, indent=2) + "\n")
+        return result
+
+
+def train_population(configs: Sequence[TrainConfig], *, dataset: Dataset | None = None,
+                     out: str | Path | None = None, progress: bool = True, eval_every: int | None = None,
+                     on_eval: OnEval | None = None) -> PopulationResult:
+    """Train ``configs`` as one batched population; member ``k`` writes ``out/member-{k:03d}``.
+
+    ``eval_every`` (if given) replaces every member's ``eval_every``. Returns
+    the members' results in order; each matches what ``trainlab.train.train``
+    gives that configuration alone, to float tolerance.
+    """
+    if eval_every is not None:
+        configs = [c.replace(eval_every=eval_every) for c in configs]
+    return PopulationTrainer(configs, dataset=dataset, out=out, progress=progress, on_eval=on_eval).fit()
