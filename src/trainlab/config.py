@@ -22,6 +22,7 @@ else:  # pragma: no cover
 MODELS = ("mlp", "cnn")
 ACTIVATIONS = ("sigmoid", "tanh", "softsign", "relu", "leaky-relu", "identity")
 BATCH_NORM = ("none", "before", "after")
+BN_STATS = ("ema", "algorithm2")  # test-time batch-norm statistics, see trainlab.nn.norm
 LOSSES = ("softmax", "svm")
 OPTIMIZERS = ("sgd", "momentum", "adam")
 SCHEDULES = ("constant", "step")
@@ -47,6 +48,7 @@ class TrainConfig:
     width: int = 100
     activation: str = "tanh"
     batch_norm: str = "none"
+    bn_stats: str = "ema"
     init: str = "glorot-uniform"
     init_std: float = 0.01
     init_scale: float = 1.0
@@ -74,6 +76,7 @@ class TrainConfig:
         choose("model", self.model, MODELS)
         choose("activation", self.activation, ACTIVATIONS)
         choose("batch-norm placement", self.batch_norm, BATCH_NORM)
+        choose("batch-norm statistics", self.bn_stats, BN_STATS)
         choose("loss", self.loss, LOSSES)
         choose("optimizer", self.optimizer, OPTIMIZERS)
         choose("learning-rate schedule", self.schedule, SCHEDULES)

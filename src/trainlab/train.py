@@ -72,15 +72,16 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def prepare_data(config: TrainConfig) -> Dataset:
-    """Load the dataset and apply the configured preprocessing (fit on training data only)."""
+def prepare_data(config: TrainConfig, *, run_dir: str | Path | None = None) -> Dataset:
+    """Load the dataset and apply the configured preprocessing (fit on training data only,
+    or reloaded from ``run_dir``'s saved ``preprocess.pt`` when there is one)."""
     from trainlab.data import load as load_dataset
 
     dataset = load_dataset(config.dataset, data_dir=config.data_dir, seed=0)
     if config.preprocess:
         from trainlab.preprocess import apply_pipeline
 
-        dataset = apply_pipeline(dataset, config.preprocess)
+        dataset = apply_pipeline(dataset, config.preprocess, run_dir=run_dir)
     return dataset
 
 
@@ -172,7 +173,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.device = resolve_device(cfg.device)
         if self.dataset is None:
-            self.dataset = prepare_data(cfg)
+            self.dataset = prepare_data(cfg, run_dir=self.run.path if self.run is not None else None)
         self.n_train = len(self.dataset.train)
         if cfg.batch_size > self.n_train:
             raise UserError(f"batch size {cfg.batch_size} is larger than the {self.n_train} training examples; "
@@ -350,6 +351,10 @@ class Trainer:
         return record
 
     def _finish(self, status: str, metrics, started: float) -> RunResult:
+        if status == "completed" and self.config.bn_stats == "algorithm2":
+            from trainlab.nn.norm import estimate_population_statistics_
+
+            estimate_population_statistics_(self.model, (self.batch(s)[0] for s in range(self.steps_per_epoch)))
         if status == "completed":
             self._evaluate(metrics)
         result = self._result(status, started, final_eval=status == "completed")
@@ -409,6 +414,10 @@ def train(config: TrainConfig, *, out: str | Path | None = None, callbacks: Sequ
     trainer = Trainer(config, callbacks=with_probe(config, callbacks), progress=progress)
     if save:
         trainer.run = RunDir.create(out or default_run_dir(config), config, str(trainer.device))
+        if config.preprocess:
+            from trainlab.preprocess import save_preprocessing
+
+            save_preprocessing(trainer.dataset, trainer.run.path)
     return trainer.fit()
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from trainlab.config import (ACTIVATIONS, BATCH_NORM, DEVICES, LOSSES, MODELS, OPTIMIZERS, SCHEDULES,
+from trainlab.config import (ACTIVATIONS, BATCH_NORM, BN_STATS, DEVICES, LOSSES, MODELS, OPTIMIZERS, SCHEDULES,
                              TrainConfig, load_toml, parse_preprocess)
 from trainlab.errors import UserError
 
@@ -41,6 +41,9 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--init-std", default=S, type=float, help="std for --init normal (default 0.01)")
     g.add_argument("--init-scale", default=S, type=float, help="multiply initial weights by this (default 1)")
     g.add_argument("--batch-norm", default=S, choices=BATCH_NORM, help="none (default), before or after the activation")
+    g.add_argument("--bn-stats", default=S, choices=BN_STATS,
+                   help="test-time batch-norm statistics: ema (default, running average) or algorithm2 "
+                        "(Ioffe & Szegedy: averages over the training batches, computed after training)")
     g.add_argument("--loss", default=S, choices=LOSSES, help="softmax (default) or svm")
     g.add_argument("--seed", default=S, type=int, help="random seed (default 0)")
     g.add_argument("--device", default=S, choices=DEVICES, help="default cpu")
