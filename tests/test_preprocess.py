@@ -237,3 +237,21 @@ def test_pipeline_inverse_and_state_round_trip():
     torch.testing.assert_close(pipe.inverse_transform(pipe.transform(x)), x)
     fresh = Pipeline.from_names(["std", "zca:0.001"]).load_state_dict(pipe.state_dict())
     assert torch.equal(fresh.transform(x), pipe.transform(x))
+
+
+def test_a_run_saves_its_fitted_preprocessing_and_reuses_it(tmp_path):
+    from trainlab.config import TrainConfig
+    from trainlab.data import load
+    from trainlab.train import prepare_data, train
+
+    config = TrainConfig(dataset="synthetic-blobs", preprocess=("std",), steps=5, log_every=5, batch_size=32)
+    train(config, out=tmp_path / "run", progress=False)
+    saved = tmp_path / "run" / "preprocess.pt"
+    state = torch.load(saved, weights_only=True)
+    state["steps"][0]["mean_"] += 1.0  # tamper: a refit would not see this, a reload must
+    torch.save(state, saved)
+    reloaded = prepare_data(config, run_dir=tmp_path / "run")
+    raw = load("synthetic-blobs", seed=0)
+    step = state["steps"][0]
+    expected = (raw.val.x.double() - step["mean_"]) / step["scale_"]
+    torch.testing.assert_close(reloaded.val.x, expected.float())
