@@ -1,0 +1,95 @@
+"""What a check is, what it returns, and the registry that runs them in order.
+
+A check is a function ``check(patient) -> Verdict`` registered under an id with
+:func:`register`. The runner adds the id, title and timing to make a
+:class:`CheckResult`. Checks never touch the user's model: they work on
+``patient.copy()`` (see :mod:`trainlab.doctor.patient`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from trainlab.doctor.patient import Patient
+
+STATUSES = ("pass", "warn", "fail", "skipped")
+SEVERITY = {"skipped": -1, "pass": 0, "warn": 1, "fail": 2}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a check found: a status, a one-line evidence, its numbers, and what to do."""
+
+    status: str
+    evidence: str
+    numbers: dict[str, Any] = field(default_factory=dict)
+    advice: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One entry of the report: ``{id, status, evidence, advice}`` plus numbers and timing."""
+
+    id: str
+    title: str
+    status: str
+    evidence: str
+    numbers: dict[str, Any]
+    advice: str
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "status": self.status, "evidence": self.evidence,
+                "advice": self.advice, "numbers": jsonable(self.numbers), "seconds": round(self.seconds, 3)}
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    run: Callable[["Patient"], Verdict]
+    trains: bool  # whether it trains copies of the model (the slow checks)
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def register(id: str, title: str, *, trains: bool = False) -> Callable[[Callable[["Patient"], Verdict]], Callable[["Patient"], Verdict]]:
+    """Register ``check`` under ``id``; the order of the report is fixed in ``checks.ORDER``."""
+
+    def wrap(fn: Callable[["Patient"], Verdict]) -> Callable[["Patient"], Verdict]:
+        if id in REGISTRY:
+            raise ValueError(f"check {id!r} registered twice")
+        REGISTRY[id] = Check(id=id, title=title, run=fn, trains=trains)
+        return fn
+
+    return wrap
+
+
+def worst(*statuses: str) -> str:
+    """The most severe of ``statuses`` (fail > warn > pass > skipped)."""
+    return max(statuses, key=SEVERITY.__getitem__, default="pass")
+
+
+def jsonable(value: Any) -> Any:
+    """Numbers and containers as JSON allows: non-finite floats become ``None``, tuples lists."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:  # numpy / torch scalars
+        return jsonable(value.item())
+    return value
+
+
+def fmt(x: float) -> str:
+    """A number for a sentence: 3 significant digits, ``nan``/``inf`` spelled out."""
+    return f"{x:.3g}" if math.isfinite(x) else str(x)

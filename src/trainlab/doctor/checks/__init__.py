@@ -1,0 +1,22 @@
+"""The checks, one registry entry each; ``ORDER`` is the order of the issue and of the report."""
+from __future__ import annotations
+
+from trainlab.doctor.base import REGISTRY, Check
+from trainlab.doctor.checks import data, loss, signals, gradients, learning, rates, fitting  # noqa: F401  (registers)
+
+ORDER: tuple[str, ...] = (
+    "data",
+    "initial-loss",
+    "init-health",
+    "gradient-flow",
+    "gradcheck",
+    "batch-independence",
+    "input-independent-baseline",
+    "overfit-tiny",
+    "lr-range",
+    "regularization",
+    "update-ratio",
+    "generalization-gap",
+)
+
+CHECKS: dict[str, Check] = {id: REGISTRY[id] for id in ORDER}

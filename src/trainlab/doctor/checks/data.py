@@ -1,0 +1,107 @@
+"""Check 1, ``data``: what goes into the network, before any network is involved.
+
+Inputs (on up to ``budget.stats_examples`` training examples, flattened to features):
+
+* any NaN or Inf -> fail;
+* scale: the root mean square of all input values above ``MAX_RMS`` = 20 -> fail (e.g. raw 0..255
+  pixels, RMS about 90), above ``WARN_RMS`` = 5 -> warn; all inputs constant -> fail;
+* centring: the RMS of the per-feature means over the overall standard deviation above
+  ``MAX_OFFSET`` = 1 (the data sit further from zero than they spread) -> warn ("add mean subtraction");
+* feature scales: the largest per-feature standard deviation over the median one above
+  ``MAX_SPREAD`` = 100 -> warn ("standardize each feature"); constant features are left out.
+
+Labels: outside ``[0, C)`` or a single class -> fail; a class missing from the training data, or
+the most frequent class more than ``MAX_IMBALANCE`` = 10 times as frequent as the rarest -> warn.
+"""
+from __future__ import annotations
+
+import torch
+
+from trainlab.doctor.base import Verdict, fmt, register, worst
+from trainlab.doctor.patient import Patient
+
+MAX_RMS, WARN_RMS = 20.0, 5.0
+MAX_OFFSET = 1.0
+MAX_SPREAD = 100.0
+MAX_IMBALANCE = 10.0
+
+
+@register("data", "Data: values, scale, centring and labels")
+def check_data(p: Patient) -> Verdict:
+    findings: list[tuple[str, str, str]] = []  # (status, evidence, advice)
+    numbers: dict[str, object] = {}
+    findings += _inputs(p, numbers)
+    findings += _labels(p, numbers)
+    if not findings:
+        return Verdict("pass", f"inputs RMS {fmt(numbers['rms'])}, offset {fmt(numbers['offset'])} std, "
+                               f"{p.num_classes} classes, imbalance {fmt(numbers['imbalance'])}x", numbers)
+    status = worst(*(s for s, _, _ in findings))
+    findings.sort(key=lambda f: f[0] != status)
+    return Verdict(status, "; ".join(e for _, e, _ in findings), numbers,
+                   " ".join(dict.fromkeys(a for _, _, a in findings if a)))
+
+
+def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]]:
+    x = p.train.x[:p.budget.stats_examples].reshape(min(len(p.train), p.budget.stats_examples), -1).double()
+    val_x = p.val.x[:p.budget.stats_examples]
+    bad = int((~torch.isfinite(x)).sum()) + int((~torch.isfinite(val_x)).sum())
+    numbers["nonfinite_values"] = bad
+    if bad:
+        x = torch.where(torch.isfinite(x), x, torch.zeros((), dtype=x.dtype))
+    feature_mean = x.mean(0)
+    feature_std = x.std(0) if len(x) > 1 else torch.zeros_like(feature_mean)
+    std = float(x.std()) if x.numel() > 1 else 0.0
+    rms = float(x.pow(2).mean().sqrt())
+    offset = float(feature_mean.pow(2).mean().sqrt()) / std if std > 0 else float("inf")
+    varying = feature_std[feature_std > 1e-6 * float(feature_std.max())] if std > 0 else feature_std[:0]
+    spread = float(varying.max() / varying.median()) if len(varying) else 1.0
+    numbers.update(rms=rms, mean=float(x.mean()), std=std, min=float(x.min()), max=float(x.max()),
+                   offset=offset, feature_scale_spread=spread, features=int(x.shape[1]), examples=int(x.shape[0]))
+    out = []
+    if bad:
+        out.append(("fail", f"{bad} NaN/Inf input values",
+                    "Find where NaN/Inf enter the inputs (missing values, a division by zero in preprocessing) and fix or drop them."))
+    if std == 0:
+        out.append(("fail", "every input value is the same", "The inputs carry no information: check the data loading."))
+        return out
+    if rms > WARN_RMS:
+        status = "fail" if rms > MAX_RMS else "warn"
+        out.append((status, f"inputs are large: RMS {fmt(rms)} (max |x| {fmt(max(abs(numbers['min']), abs(numbers['max'])))}; "
+                            f"want about 1, {'fail' if status == 'fail' else 'warn'} above {fmt(MAX_RMS if status == 'fail' else WARN_RMS)})",
+                    "Rescale the inputs to about unit scale: add --preprocess mean,std (or divide pixels by 255)."))
+    if offset > MAX_OFFSET:
+        out.append(("warn", f"inputs are not zero-centred: feature means are {fmt(offset)} standard deviations from 0",
+                    "Subtract the training mean: add --preprocess mean (CS231n: mean subtraction)."))
+    if spread > MAX_SPREAD:
+        out.append(("warn", f"feature scales differ {fmt(spread)}x (largest per-feature std over the median)",
+                    "Standardize each feature: add --preprocess mean,std."))
+    return out
+
+
+def _labels(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]]:
+    y, C = p.train.y, p.num_classes
+    out = []
+    if p.outputs != C:
+        out.append(("fail", f"the model has {p.outputs} outputs but the data have {C} classes",
+                    f"Give the model's last layer {C} outputs (one score per class)."))
+    outside = int(((y < 0) | (y >= C)).sum()) + int(((p.val.y < 0) | (p.val.y >= C)).sum())
+    numbers.update(num_classes=C, labels_outside=outside)
+    if outside:
+        lo, hi = int(min(y.min(), p.val.y.min())), int(max(y.max(), p.val.y.max()))
+        out.append(("fail", f"{outside} labels outside [0, {C}) (labels span {lo}..{hi}) for a model with {C} outputs",
+                    f"Labels must be class indices 0..{C - 1}: remap them, or give the model {hi + 1} outputs."))
+        y = y[(y >= 0) & (y < C)]
+    counts = torch.bincount(y, minlength=C)[:C].tolist()
+    present = [c for c in counts if c > 0]
+    imbalance = max(present) / min(present) if present else float("inf")
+    numbers.update(class_counts=counts, imbalance=imbalance, missing_classes=C - len(present))
+    if len(present) <= 1:
+        out.append(("fail", f"the training labels contain {len(present)} class(es)",
+                    "A classifier needs examples of at least two classes: check the labels are loaded."))
+    elif len(present) < C:
+        out.append(("warn", f"{C - len(present)} of {C} classes have no training examples",
+                    "Check the label set, or use fewer outputs."))
+    if len(present) > 1 and imbalance > MAX_IMBALANCE:
+        out.append(("warn", f"classes are imbalanced: the most frequent is {fmt(imbalance)}x the rarest",
+                    "Accuracy will flatter the majority class: reweight the loss or resample the classes."))
+    return out

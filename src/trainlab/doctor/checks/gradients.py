@@ -1,0 +1,101 @@
+"""Checks 5 and 6: are the gradients right, and does each example stay on its own?
+
+``gradcheck`` compares autograd's gradients with centred finite differences in float64
+(:mod:`trainlab.gradcheck`, with kinks handled there, dropout off) on ``budget.gradcheck_examples``
+examples, with the user's weight decay. Its verdict maps to a status: good/acceptable -> pass,
+suspicious -> warn, wrong -> fail.
+
+``batch-independence`` (Karpathy's "use backprop to chart dependencies"): in evaluation mode the
+output of example ``i`` must not depend on any other example of the batch. For each example of a
+batch of ``BATCH`` it back-propagates the sum of that example's scores to the inputs: every other
+row of the input gradient must be zero (fail when its largest entry exceeds ``LEAK_TOL`` = 1e-6 of
+the example's own). It also computes the first half of the batch on its own: its scores must
+match those computed in the full batch (fail when they differ by more than ``FORWARD_TOL`` = 1e-4 of
+the score scale), which catches mixing that gradients do not show (e.g. a detached batch mean).
+"""
+from __future__ import annotations
+
+import torch
+
+from trainlab.doctor.base import Verdict, fmt, register
+from trainlab.doctor.patient import Patient
+
+BATCH = 8
+LEAK_TOL = 1e-6
+FORWARD_TOL = 1e-4
+GRADCHECK_STATUS = {"good": "pass", "acceptable": "pass", "suspicious": "warn", "wrong": "fail"}
+
+
+@register("gradcheck", "Analytic gradients against numerical ones (float64)")
+def check_gradcheck(p: Patient) -> Verdict:
+    try:
+        from trainlab.gradcheck import GradCheckConfig, check_gradients
+    except ImportError:
+        return Verdict("skipped", "trainlab.gradcheck is not available in this installation")
+    x, y = p.sample(p.budget.gradcheck_examples, "gradcheck")
+    config = GradCheckConfig(h=1e-5, dtype=torch.float64, max_coords=p.budget.gradcheck_coords)
+    weight_decay = p.recipe.weight_decay if p.recipe else 0.0
+    report = check_gradients(p.copy(), p.loss_fn, x, y, config=config, weight_decay=weight_decay)
+    params = sorted(report.parameters, key=lambda c: -_finite(c.max_rel_error))
+    numbers = {"verdict": report.verdict, "examples": len(y), "parameters": [
+        {"name": c.name, "max_rel_error": c.max_rel_error, "median_rel_error": c.median_rel_error,
+         "checked": c.checked, "kinks": c.kinks, "verdict": c.verdict} for c in report.parameters]}
+    status = GRADCHECK_STATUS.get(report.verdict, "warn")
+    bad = [c for c in params if GRADCHECK_STATUS.get(c.verdict, "warn") != "pass"]
+    checked = sum(c.checked for c in report.parameters)
+    if not bad:
+        top = params[0] if params else None
+        worst_text = f"; largest relative error {fmt(top.max_rel_error)} ({top.name})" if top else ""
+        return Verdict(status, f"verdict {report.verdict}: {checked} coordinates in {len(params)} tensors{worst_text}", numbers)
+    listed = ", ".join(f"{c.name} (max rel. error {fmt(c.max_rel_error)}, {c.verdict})" for c in bad[:4])
+    return Verdict(status, f"verdict {report.verdict}: {listed}", numbers,
+                   "The backward pass disagrees with the forward pass for these tensors: check any custom "
+                   "autograd.Function's backward (sign, transpose, missing factor) or in-place operations; "
+                   "run `trainlab gradcheck` for per-coordinate detail.")
+
+
+def _finite(value: float) -> float:
+    return value if value == value else float("inf")
+
+
+@register("batch-independence", "Examples do not mix across the batch (evaluation mode)")
+def check_batch_independence(p: Patient) -> Verdict:
+    x, _ = p.sample(BATCH, "batch-independence")
+    n = len(x)
+    if n < 2:
+        return Verdict("skipped", "needs at least two examples")
+    model = p.copy().eval()
+    x = x.detach().clone().requires_grad_(True)
+    scores = model(x)
+    leak, silent = 0.0, 0
+    for i in range(n):
+        (grad,) = torch.autograd.grad(scores[i].sum(), x, retain_graph=i < n - 1)
+        grad = grad.reshape(n, -1).abs()
+        own = float(grad[i].max())
+        others = float(torch.cat([grad[:i], grad[i + 1:]]).max())
+        if own == 0:
+            silent += 1
+            leak = max(leak, float("inf") if others > 0 else 0.0)
+            continue
+        leak = max(leak, others / own)
+    with torch.no_grad():
+        half = n // 2
+        alone = model(x[:half])
+        scale = float(scores.detach().abs().max()) + 1e-12
+        drift = float((alone - scores.detach()[:half]).abs().max()) / scale
+    numbers = {"examples": n, "gradient_leak": leak, "forward_drift": drift, "examples_without_gradient": silent}
+    if leak > LEAK_TOL or drift > FORWARD_TOL:
+        what = []
+        if leak > LEAK_TOL:
+            what.append(f"the scores of one example have gradient {fmt(leak)}x their own on other examples' inputs")
+        if drift > FORWARD_TOL:
+            what.append(f"scores change by {fmt(drift)} (relative) when the rest of the batch changes")
+        return Verdict("fail", "in evaluation mode " + "; ".join(what), numbers,
+                       "A layer mixes examples across the batch dimension: look for reductions or views over "
+                       "dim 0 (mean/sum/softmax over the batch, a reshape/transpose that swaps batch and features, "
+                       "batch statistics used in evaluation mode).")
+    if silent == n:
+        return Verdict("warn", "no example's scores have any gradient with respect to its input", numbers,
+                       "The output does not depend on the input at all: check the forward pass (and init-health).")
+    return Verdict("pass", f"{n} examples: largest cross-example gradient {fmt(leak)} of own, "
+                           f"forward drift {fmt(drift)}", numbers)

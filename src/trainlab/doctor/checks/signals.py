@@ -1,0 +1,156 @@
+"""Checks 3 and 4: the signal going forward and the gradient coming back, at initialization.
+
+Both run one forward and backward pass of the probes (:mod:`trainlab.probe`) on
+``budget.probe_examples`` training examples, on a copy in training mode.
+
+``init-health`` (Glorot & Bengio 2010; He et al. 2015; CS231n "weight initialization"):
+
+* a weight tensor whose entries are all equal (e.g. all zeros) -> fail: every unit of the layer
+  computes the same function and receives the same gradient, so symmetry is never broken;
+* NaN/Inf activations -> fail;
+* saturation (tanh, sigmoid, softsign; the probes' threshold, slope below 5% of its maximum): a layer
+  with more than ``SAT_FAIL`` = 30% saturated units -> fail, more than ``SAT_WARN`` = 10% -> warn;
+* dead ReLUs (never positive on the batch): more than ``DEAD_FAIL`` = 50% of a layer -> fail, more than
+  ``DEAD_WARN`` = 20% -> warn;
+* collapse: an activation layer with standard deviation below ``COLLAPSED`` = 1e-3 -> fail; the last
+  activation layer's std below ``SHRINK`` = 0.1 or above ``GROW`` = 10 times the first's -> warn.
+
+``gradient-flow`` (Glorot & Bengio 2010, section 4.2): the variance of the back-propagated gradient
+dLoss/d(output) of each hidden Linear/Conv layer, first layer over last (the output layer, whose
+gradient is the loss's own, is left out when there are two hidden layers or more). Ideally about 1. Outside
+``[1e-2, 1e2]`` -> warn, outside ``[1e-4, 1e4]`` -> fail (vanishing / exploding); a layer that gets
+no gradient at all, or NaN/Inf -> fail.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from trainlab.doctor.base import Verdict, fmt, register, worst
+from trainlab.doctor.patient import Patient
+
+SAT_WARN, SAT_FAIL = 0.10, 0.30
+DEAD_WARN, DEAD_FAIL = 0.20, 0.50
+COLLAPSED = 1e-3
+SHRINK, GROW = 0.1, 10.0
+FLOW_WARN, FLOW_FAIL = 1e2, 1e4
+
+INIT_FOR = {
+    "tanh": "glorot-uniform (Xavier; torch.nn.init.xavier_uniform_)",
+    "softsign": "glorot-uniform (Xavier; torch.nn.init.xavier_uniform_)",
+    "sigmoid": "glorot-uniform (Xavier; torch.nn.init.xavier_uniform_), or switch to tanh",
+    "relu": "he-normal (He/Kaiming; torch.nn.init.kaiming_normal_)",
+    "leaky-relu": "he-normal (He/Kaiming; torch.nn.init.kaiming_normal_)",
+}
+
+
+def measure_at_init(p: Patient):
+    """One probe record (activations and gradients) of a fresh copy on a seeded training batch (cached)."""
+    from trainlab.probe import Probe, ProbeConfig
+
+    if "probe_record" not in p.findings:
+        x, y = p.sample(p.budget.probe_examples, "probe")
+        model = p.copy().train()
+        with Probe(model, config=ProbeConfig(batch=len(y))) as probe:
+            p.findings["probe_record"] = probe.measure(x, y, p.loss_fn)
+    return p.findings["probe_record"]
+
+
+def init_advice(activations: list[str | None]) -> str:
+    """Which initialization fits the network's activation functions."""
+    named = [a for a in dict.fromkeys(activations) if a in INIT_FOR]
+    if not named:
+        return "Use --init glorot-uniform for tanh/sigmoid and --init he-normal for relu."
+    return "Use " + "; ".join(f"--init {INIT_FOR[a]} for {a}" for a in named) + "."
+
+
+@register("init-health", "Activations at initialization: saturation, dead units, collapse, symmetry")
+def check_init_health(p: Patient) -> Verdict:
+    problems: list[tuple[str, str]] = []
+    constant = [name for name, w in p.model.named_parameters() if w.ndim >= 2 and w.numel() > 1
+                and bool((w == w.reshape(-1)[0]).all())]
+    if constant:
+        problems.append(("fail", f"symmetric weights: every entry of {', '.join(constant[:4])} is "
+                                 f"{fmt(float(p.model.get_parameter(constant[0]).detach().reshape(-1)[0]))}"))
+    record = measure_at_init(p)
+    acts = [l for l in record.layers if l.kind == "activation" and l.activation is not None]
+    rows = [{"layer": l.name, "fn": l.activation_fn, "mean": l.activation.mean, "std": l.activation.std,
+             "saturated": l.activation.saturated_fraction, "dead": l.activation.dead_fraction,
+             "nonfinite": l.activation.nan_count + l.activation.inf_count} for l in acts]
+    numbers: dict[str, object] = {"layers": rows, "constant_weights": constant}
+    for r in rows:
+        problems += _layer_problems(r)
+    if len(rows) >= 2 and rows[0]["std"] > 0 and all(r["std"] >= COLLAPSED for r in rows):
+        trend = rows[-1]["std"] / rows[0]["std"]
+        numbers["std_last_over_first"] = trend
+        if trend < SHRINK or trend > GROW:
+            problems.append(("warn", f"activation std {'shrinks' if trend < SHRINK else 'grows'} with depth: "
+                                     f"{fmt(rows[0]['std'])} ({rows[0]['layer']}) -> {fmt(rows[-1]['std'])} ({rows[-1]['layer']})"))
+    summary = ", ".join(f"{r['layer']} std {fmt(r['std'])}" + _extra(r) for r in rows) or "no activation modules found"
+    if not problems:
+        status = "pass" if rows else "skipped"
+        return Verdict(status, summary, numbers,
+                       "" if rows else "Activations applied as functions cannot be probed; use nn.Module activations.")
+    status = worst(*(s for s, _ in problems))
+    problems.sort(key=lambda pr: pr[0] != status)
+    advice = init_advice([r["fn"] for r in rows])
+    if constant:
+        advice = "Initialize weights randomly (never all zeros or one constant) to break the symmetry. " + advice
+    return Verdict(status, "; ".join(e for _, e in problems[:4]) + f" [{summary}]", numbers,
+                   advice + " Batch normalization (--batch-norm before) also keeps activations in range.")
+
+
+def _layer_problems(r: dict) -> list[tuple[str, str]]:
+    out = []
+    name, sat, dead, std = r["layer"], r["saturated"], r["dead"], r["std"]
+    if r["nonfinite"]:
+        out.append(("fail", f"{name}: {r['nonfinite']} NaN/Inf activations"))
+    if sat is not None and sat > SAT_WARN:
+        out.append(("fail" if sat > SAT_FAIL else "warn", f"{name} ({r['fn']}) is {sat:.0%} saturated"))
+    if dead is not None and dead > DEAD_WARN:
+        out.append(("fail" if dead > DEAD_FAIL else "warn", f"{name}: {dead:.0%} of units are dead (never positive)"))
+    if std < COLLAPSED:
+        out.append(("fail", f"{name}: activations collapsed to std {fmt(std)}"))
+    return out
+
+
+def _extra(r: dict) -> str:
+    if r["saturated"] is not None:
+        return f" ({r['saturated']:.0%} saturated)"
+    if r["dead"] is not None:
+        return f" ({r['dead']:.0%} dead)"
+    return ""
+
+
+@register("gradient-flow", "Back-propagated gradient variance across depth")
+def check_gradient_flow(p: Patient) -> Verdict:
+    record = measure_at_init(p)
+    layers = [l for l in record.layers if l.kind in ("linear", "conv") and l.backprop_grad is not None]
+    if len(layers) < 2:
+        return Verdict("skipped", f"{len(layers)} Linear/Conv layer(s) with a gradient: nothing to compare across depth")
+    rows = [{"layer": l.name, "backprop_var": l.backprop_grad.var,
+             "weight_grad_var": l.weight_grad.var if l.weight_grad else None,
+             "nonfinite": l.backprop_grad.nan_count + l.backprop_grad.inf_count} for l in layers]
+    hidden = rows[:-1] if len(rows) >= 3 else rows
+    first, last = hidden[0]["backprop_var"], hidden[-1]["backprop_var"]
+    ratio = first / last if last > 0 else (math.inf if first > 0 else math.nan)
+    numbers = {"layers": rows, "first_over_last": ratio}
+    said = ", ".join(f"{r['layer']} {fmt(r['backprop_var'])}" for r in rows)
+    said = f"gradient variance {hidden[0]['layer']}/{hidden[-1]['layer']} {fmt(ratio)} [{said}]"
+    nonfinite = [r["layer"] for r in rows if r["nonfinite"]]
+    silent = [r["layer"] for r in rows if r["backprop_var"] == 0]
+    advice_init = init_advice([l.activation_fn for l in record.layers if l.kind == "activation"])
+    if nonfinite:
+        return Verdict("fail", f"NaN/Inf gradients at {', '.join(nonfinite)}; " + said, numbers,
+                       "Find the first layer producing NaN/Inf (inputs, init scale, log/div of zero).")
+    if silent:
+        return Verdict("fail", f"no gradient reaches {', '.join(silent)}; " + said, numbers,
+                       "The gradient is exactly zero there: all-zero weights above it, dead units or a detached "
+                       "path. " + advice_init)
+    if ratio < 1 / FLOW_WARN or ratio > FLOW_WARN:
+        kind = "vanishing" if ratio < 1 else "exploding"
+        status = "fail" if ratio < 1 / FLOW_FAIL or ratio > FLOW_FAIL else "warn"
+        return Verdict(status, f"{kind} gradients: " + said, numbers,
+                       advice_init + " Normalization (--batch-norm before) or fewer layers also help.")
+    return Verdict("pass", said, numbers)

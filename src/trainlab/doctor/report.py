@@ -1,0 +1,141 @@
+"""The doctor's report: one entry per check, as text, JSON and a self-contained HTML page."""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainlab.doctor.base import CheckResult, jsonable
+from trainlab.report import html as page
+from trainlab.runs import atomic_write_text
+
+COLORS = {"pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828", "skipped": "#9e9e9e"}
+TABLES = {"init-health": "layers", "gradient-flow": "layers", "regularization": "rows", "gradcheck": "parameters"}
+
+
+@dataclass
+class DoctorReport:
+    """Results in check order; ``meta`` says what was examined (model, data sizes, seed, budget)."""
+
+    results: list[CheckResult]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        """The failed checks (empty, hence falsy, when none failed)."""
+        return [r for r in self.results if r.status == "fail"]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "warn"]
+
+    def __getitem__(self, id: str) -> CheckResult:
+        for r in self.results:
+            if r.id == id:
+                return r
+        raise KeyError(f"no check {id!r} in this report; it has {', '.join(r.id for r in self.results)}")
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(r.status == s for r in self.results) for s in COLORS}
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable dict: ``{"ok", "counts", "checks": [{id, status, evidence, advice, ...}], "meta"}``."""
+        return {"ok": not self.failed, "counts": self.counts(), "checks": [r.to_dict() for r in self.results],
+                "meta": jsonable(self.meta)}
+
+    def to_text(self) -> str:
+        lines = []
+        for r in self.results:
+            lines.append(f"{r.status.upper():7} {r.id}: {r.evidence}")
+            if r.advice and r.status in ("warn", "fail"):
+                lines.append(f"        -> {r.advice}")
+        c = self.counts()
+        lines.append(f"{c['pass']} passed, {c['warn']} warned, {c['fail']} failed, {c['skipped']} skipped")
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        c = self.counts()
+        summary = page.table([{"check": r.id, "status": r.status, "evidence": r.evidence} for r in self.results],
+                             classes={"check": "text", "status": "text", "evidence": "text"})
+        sections = [page.Section("Summary", summary), page.Section("Examined", page.key_values(_flat(self.meta)))]
+        sections += [page.Section(f"{i}. {r.title} ({r.id})", _section(r)) for i, r in enumerate(self.results, 1)]
+        subtitle = f"{c['pass']} passed, {c['warn']} warned, {c['fail']} failed, {c['skipped']} skipped"
+        return page.render_page("trainlab doctor", sections, subtitle=subtitle)
+
+    def save(self, out: str | Path) -> Path:
+        """Write ``report.json`` and ``report.html`` into the folder ``out`` (created if needed)."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "report.json", json.dumps(self.to_json(), indent=2) + "\n")
+        atomic_write_text(out / "report.html", self.to_html())
+        return out
+
+
+def _flat(meta: dict[str, Any]) -> dict[str, Any]:
+    return {k: (json.dumps(jsonable(v)) if isinstance(v, (dict, list)) else v) for k, v in meta.items()}
+
+
+def _section(r: CheckResult) -> str:
+    color = COLORS[r.status]
+    parts = [f"<div class=claim style='border-color:{color}'><span class=badge style='color:{color}'>"
+             f"{page.esc(r.status)}</span>{page.esc(r.evidence)}</div>"]
+    if r.advice:
+        parts.append(f"<p><strong>Advice:</strong> {page.esc(r.advice)}</p>")
+    rows = r.numbers.get(TABLES.get(r.id, ""))
+    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+        parts.append(page.table(jsonable(rows)))
+    png = _figure(r)
+    if png is not None:
+        parts.append(page.figure(png, FIGURE_CAPTIONS[r.id]))
+    scalars = {k: v for k, v in r.numbers.items() if not isinstance(v, (dict, list))}
+    if scalars:
+        parts.append(page.key_values(scalars))
+    parts.append(f"<p class=subtitle>{r.seconds:.2f} s</p>")
+    return "".join(parts)
+
+
+FIGURE_CAPTIONS = {
+    "lr-range": "Learning-rate range test: training loss (raw and smoothed) against the learning rate.",
+    "gradient-flow": "Variance of the back-propagated gradient dLoss/d(output) per Linear/Conv layer at initialization.",
+    "init-health": "Activation standard deviation per activation layer at initialization.",
+}
+
+
+def _figure(r: CheckResult) -> bytes | None:
+    """A small PNG for the checks that have a curve or a profile over layers."""
+    if r.id not in FIGURE_CAPTIONS or r.status == "skipped" or not (r.numbers.get("sweep") or r.numbers.get("layers")):
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    try:
+        if r.id == "lr-range":
+            s = r.numbers["sweep"]
+            ax.plot(s["lr"], s["loss"], alpha=0.4, label="loss")
+            ax.plot(s["lr"], s["smooth"], label="smoothed")
+            ax.axvline(s["suggested_lr"], color="green", ls="--", label="suggested")
+            if r.numbers.get("user_lr"):
+                ax.axvline(r.numbers["user_lr"], color="red", ls=":", label="yours")
+            ax.set_xscale("log")
+            ax.set_xlabel("learning rate")
+            ax.set_ylabel("loss")
+            ax.legend(fontsize=8)
+        else:
+            key = "backprop_var" if r.id == "gradient-flow" else "std"
+            rows = r.numbers["layers"]
+            values = [row[key] if row[key] and row[key] > 0 else float("nan") for row in rows]
+            ax.bar(range(len(values)), values)
+            ax.set_xticks(range(len(values)), [row["layer"] for row in rows], rotation=45, fontsize=7)
+            ax.set_yscale("log")
+            ax.set_ylabel(key)
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=90)
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)

@@ -1,0 +1,136 @@
+"""Planted faults: each must be caught (status fail) by the check that owns it.
+
+Every test runs the whole doctor, so it also shows which other checks a fault trips; the healthy
+model of the same problem fails none.
+"""
+from __future__ import annotations
+
+import torch
+from conftest import doctor, failed, mlp
+from torch import nn
+
+from trainlab.data.base import Split
+from trainlab.doctor import ORDER
+from trainlab.init import InitConfig
+
+
+def test_a_healthy_model_fails_no_check_and_skips_none(problem):
+    report = doctor(mlp(), *problem, lr=0.05)
+    assert failed(report) == set()
+    assert [r.status for r in report.results if r.status == "skipped"] == []
+    assert [r.id for r in report.results] == list(ORDER)
+
+
+def test_all_zeros_init_is_symmetric_and_does_not_learn(problem):
+    report = doctor(mlp(init="zeros"), *problem, lr=0.05)
+    assert report["init-health"].status == "fail"
+    assert "symmetric" in report["init-health"].evidence
+    assert "random" in report["init-health"].advice
+    # "no learning": only the output bias can move, so 20 examples cannot be memorized
+    assert report["overfit-tiny"].status == "fail"
+    assert "1.weight" in report["overfit-tiny"].numbers["unchanged_parameters"]
+    assert "data" not in failed(report)
+
+
+def test_deep_tanh_with_standard_normal_weights_saturates(problem):
+    model = mlp(depth=10, width=100, activation="tanh", init=InitConfig(scheme="normal", std=1.0))
+    report = doctor(model, *problem, lr=0.05, checks=["data", "init-health", "batch-independence"])
+    health = report["init-health"]
+    assert health.status == "fail"
+    assert "saturated" in health.evidence
+    assert "glorot-uniform" in health.advice  # the initialization that fits tanh
+    worst = max(r["saturated"] for r in health.numbers["layers"])
+    assert worst > 0.5
+    assert failed(report) == {"init-health"}
+
+
+def test_a_learning_rate_of_10_is_reported_by_lr_range_alone(problem):
+    report = doctor(mlp(), *problem, lr=10.0)
+    assert failed(report) == {"lr-range"}
+    lr_range = report["lr-range"]
+    assert lr_range.numbers["trial"]["diverged"]
+    suggested = lr_range.numbers["sweep"]["suggested_lr"]
+    assert suggested < 10.0 and f"--lr {suggested:.3g}" in lr_range.advice
+
+
+def test_shuffled_labels_do_not_generalize(problem):
+    train, val = problem
+    shuffled = Split(train.x, train.y[torch.randperm(len(train.y), generator=torch.Generator().manual_seed(1))])
+    report = doctor(mlp(), shuffled, val, lr=0.05)
+    gap = report["generalization-gap"]
+    assert gap.status == "fail"
+    assert gap.numbers["val_lift"] < 0.05
+    assert "labels" in gap.advice
+    assert "data" not in failed(report) and "gradcheck" not in failed(report)
+
+
+class _WrongSignTanh(torch.autograd.Function):
+    """tanh whose backward returns the negated gradient: the bug gradcheck exists for."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = torch.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return -grad * (1 - y * y)
+
+
+class WrongSignTanh(nn.Module):
+    def forward(self, x):
+        return _WrongSignTanh.apply(x)
+
+
+def test_a_custom_layer_with_a_wrong_sign_gradient_fails_gradcheck(problem):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(20, 32), WrongSignTanh(), nn.Linear(32, 5))
+    report = doctor(model, *problem, lr=0.05, checks=["data", "gradcheck", "batch-independence"])
+    check = report["gradcheck"]
+    assert check.status == "fail"
+    verdicts = {p["name"]: p["verdict"] for p in check.numbers["parameters"]}
+    assert verdicts["0.weight"] == "wrong" and verdicts["0.bias"] == "wrong"  # below the faulty layer
+    assert verdicts["2.weight"] != "wrong"  # above it the gradient is right
+    assert failed(report) == {"gradcheck"}
+
+
+class BatchCentre(nn.Module):
+    """Subtracts the batch mean in training AND evaluation mode: example i's output depends on example j."""
+
+    def forward(self, x):
+        return x - x.mean(0, keepdim=True)
+
+
+def test_a_layer_mixing_examples_in_eval_mode_fails_batch_independence(problem):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(20, 32), nn.Tanh(), BatchCentre(), nn.Linear(32, 5))
+    report = doctor(model, *problem, lr=0.05, checks=["data", "gradcheck", "batch-independence", "overfit-tiny"])
+    check = report["batch-independence"]
+    assert check.status == "fail"
+    assert check.numbers["gradient_leak"] > 1e-3
+    assert failed(report) == {"batch-independence"}
+
+
+def test_a_mean_over_the_batch_that_is_detached_is_caught_by_the_forward_comparison(problem):
+    class DetachedCentre(nn.Module):
+        def forward(self, x):
+            return x - x.mean(0, keepdim=True).detach()
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(20, 32), DetachedCentre(), nn.Tanh(), nn.Linear(32, 5))
+    check = doctor(model, *problem, checks=["batch-independence"])["batch-independence"]
+    assert check.status == "fail"
+    assert check.numbers["gradient_leak"] == 0 and check.numbers["forward_drift"] > 1e-3
+
+
+def test_inputs_scaled_by_1000_fail_the_data_check(problem):
+    train, val = problem
+    report = doctor(mlp(), Split(train.x * 1000, train.y), Split(val.x * 1000, val.y), lr=0.05,
+                    checks=["data", "batch-independence", "gradcheck"])
+    data = report["data"]
+    assert data.status == "fail"
+    assert abs(data.numbers["rms"] - 1000 * float(train.x.pow(2).mean().sqrt())) < 1.0
+    assert "--preprocess mean,std" in data.advice
+    assert failed(report) == {"data"}
