@@ -11,6 +11,7 @@ import importlib
 from trainlab.experiments.base import REGISTRY, Claim, Context, Experiment, Result, register, run_experiment
 
 MODULES: tuple[str, ...] = (
+    "cs231n_activations",
 )
 
 

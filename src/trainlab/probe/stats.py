@@ -115,34 +115,58 @@ def width(bins: int) -> int:
 
 
 def reduce_tensor(t: torch.Tensor, spec: Spec, *, bins: int, sample: int = DEFAULT_SAMPLE) -> torch.Tensor:
-    """Reduce ``t`` (any shape; dim 0 is the batch for activations) to a vector of ``width(bins)`` on its device."""
+    """Reduce ``t`` (any shape; dim 0 is the batch for activations) to a vector of ``width(bins)`` on its device.
+
+    About ten passes over the tensor; no host synchronisation.
+    """
     t = t.detach()
     flat = t.reshape(-1).float()
+    device = flat.device
+    size = flat.numel()
     finite = torch.isfinite(flat)
-    n = finite.sum()
-    nan_count = torch.isnan(flat).sum()
-    inf_count = (~finite).sum() - nan_count
-    clean = torch.where(finite, flat, torch.zeros((), device=flat.device))
-    mean = clean.sum() / n
-    var = torch.where(finite, flat - mean, torch.zeros((), device=flat.device)).pow(2).sum() / n
-    pct = _percentiles(clean, finite, sample)
-    nan = torch.full((), float("nan"), device=flat.device)
+    n = finite.count_nonzero()
+    nan_count = (flat != flat).count_nonzero()
+    inf_count = size - n - nan_count
+    clean = torch.where(finite, flat, torch.zeros((), device=device))
+    mean, var = _moments(clean, n, size)
+    nan = torch.full((), float("nan"), device=device)
     sat = nan
     if spec.measures_saturation:
         center, half = SATURATING[spec.activation_fn]
-        u = ((clean - center) / half).abs()
-        sat = ((u >= spec.saturation_threshold) & finite).sum() / n
+        # NaN compares False, so only finite saturated values count
+        sat = ((flat - center).abs() >= spec.saturation_threshold * half).count_nonzero() / n
     dead = _dead_fraction(t) if spec.dead else nan
-    lo, hi = _range(clean, finite, spec)
-    counts = _histogram(clean, finite, lo, hi, bins)
-    head = torch.stack([mean, var.sqrt(), var, *pct, sat, dead, nan_count.float(), inf_count.float(), lo, hi])
-    return torch.cat([head.float(), counts])
+    lo, hi = _range(clean, spec)
+    counts = _histogram(flat, clean, finite, lo, hi, bins, spec)
+    head = torch.stack([mean, var.sqrt(), var, *_percentiles(flat, sample), sat, dead,
+                        nan_count.float(), inf_count.float(), lo, hi])
+    return torch.cat([head.float(), counts.float()])
 
 
-def _percentiles(clean: torch.Tensor, finite: torch.Tensor, sample: int) -> list[torch.Tensor]:
-    stride = max(1, clean.numel() // sample)
-    values = torch.where(finite, clean, torch.full((), float("nan"), device=clean.device))[::stride]
-    q = torch.tensor([p / 100 for p in PERCENTILES], device=clean.device)
+def _moments(clean: torch.Tensor, n: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and population variance of the ``n`` finite values, from one fused pass over ``clean``.
+
+    ``clean`` holds zeros where values were not finite; with ``m`` its mean over
+    all ``size`` entries and ``V`` its population variance, the finite values'
+    mean is ``mu = m * size / n`` and their sum of squared deviations is
+    ``size * V + size * (m - mu)^2 - (size - n) * mu^2``.
+    """
+    if size == 0:
+        nan = torch.full((), float("nan"), device=clean.device)
+        return nan, nan
+    var_all, mean_all = (v.double() for v in torch.var_mean(clean, correction=0))
+    n = n.double()
+    mu = mean_all * size / n
+    sq = size * var_all + size * (mean_all - mu) ** 2 - (size - n) * mu**2
+    return mu.float(), (sq / n).clamp_min(0).float()
+
+
+def _percentiles(flat: torch.Tensor, sample: int) -> list[torch.Tensor]:
+    values = flat[:: max(1, flat.numel() // sample)]
+    values = torch.where(torch.isfinite(values), values, torch.full((), float("nan"), device=flat.device))
+    q = torch.tensor([p / 100 for p in PERCENTILES], device=flat.device)
+    if values.numel() == 0:
+        return list(torch.full((len(PERCENTILES),), float("nan"), device=flat.device))
     return list(torch.nanquantile(values, q))
 
 
@@ -153,29 +177,40 @@ def _dead_fraction(t: torch.Tensor) -> torch.Tensor:
     return (t.reshape(t.shape[0], -1) <= 0).all(dim=0).float().mean()
 
 
-def _range(clean: torch.Tensor, finite: torch.Tensor, spec: Spec) -> tuple[torch.Tensor, torch.Tensor]:
+def _range(clean: torch.Tensor, spec: Spec) -> tuple[torch.Tensor, torch.Tensor]:
     device = clean.device
     if spec.range_mode == "fixed":
         lo, hi = spec.fixed_range
         return torch.tensor(lo, device=device), torch.tensor(hi, device=device)
     if clean.numel() == 0:
         return torch.zeros((), device=device), torch.ones((), device=device)
+    lo, hi = torch.aminmax(clean)
     if spec.range_mode == "minmax":
-        big = torch.full((), float("inf"), device=device)
-        lo = torch.where(finite, clean, big).amin()
-        hi = torch.where(finite, clean, -big).amax()
-        lo = torch.where(torch.isfinite(lo), lo, torch.zeros((), device=device))
-        hi = torch.where(torch.isfinite(hi), hi, torch.zeros((), device=device))
         return lo, torch.maximum(hi, lo + 1e-12)
-    m = clean.abs().amax().clamp_min(1e-30)
+    m = torch.maximum(-lo, hi).clamp_min(1e-30)
     return -m, m
 
 
-def _histogram(clean: torch.Tensor, finite: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, bins: int) -> torch.Tensor:
+def _histogram(flat: torch.Tensor, clean: torch.Tensor, finite: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor,
+               bins: int, spec: Spec) -> torch.Tensor:
+    """Counts of the finite values in ``bins`` equal bins over ``[lo, hi]``.
+
+    A fixed range uses ``torch.histc`` (it ignores NaN, Inf and values outside
+    the range). A data-dependent range is only known on the device, so bins are
+    computed there and counted with ``bincount``/``scatter_add_``; the zeros that
+    stand in for non-finite values are taken back out of their bin.
+    """
+    if spec.range_mode == "fixed":
+        return torch.histc(flat, bins, *spec.fixed_range)
     scale = bins / (hi - lo)
-    index = ((clean - lo) * scale).floor().clamp_(0, bins - 1).long()
-    counts = torch.zeros(bins, device=clean.device)
-    return counts.scatter_add_(0, index, finite.float())
+    index = ((clean - lo) * scale).clamp_(0, bins - 1).long()
+    if flat.device.type == "cpu":
+        counts = torch.bincount(index, minlength=bins).float()
+    else:  # bincount would synchronise to find the largest index
+        counts = torch.zeros(bins, device=flat.device).scatter_add_(0, index, torch.ones_like(clean))
+    zero_bin = ((0 - lo) * scale).clamp(0, bins - 1).long().reshape(1)
+    missing = (flat.numel() - finite.count_nonzero()).float().reshape(1)
+    return counts.scatter_add_(0, zero_bin, -missing)
 
 
 def decode(row: list[float], spec: Spec, *, bins: int) -> TensorStats:

@@ -148,7 +148,7 @@ def histogram_grid(grid: Mapping[str, Sequence[tuple[str, TensorStats]]], *, tit
             if r == n_rows - 1:
                 ax.set_xlabel(xlabel, fontsize=6)
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.subplots_adjust(hspace=0.35, wspace=0.15)  # tight_layout is slow on a large grid
     return fig
 
 
