@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "data",
     "report",
     "reproduce",
+    "gradcheck",
 )
 
 
