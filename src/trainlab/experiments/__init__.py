@@ -12,6 +12,7 @@ from trainlab.experiments.base import REGISTRY, Claim, Context, Experiment, Resu
 
 MODULES: tuple[str, ...] = (
     "cs231n_activations",
+    "glorot2010_init_stats",
 )
 
 
