@@ -6,7 +6,7 @@ model of the same problem fails none.
 from __future__ import annotations
 
 import torch
-from conftest import doctor, failed, mlp
+from doctor_cases import doctor, failed, mlp
 from torch import nn
 
 from trainlab.data.base import Split

@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "report",
     "reproduce",
     "gradcheck",
+    "doctor",
 )
 
 

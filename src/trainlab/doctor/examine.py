@@ -10,7 +10,7 @@ from torch import nn
 from trainlab.data.base import Dataset
 from trainlab.doctor.base import CheckResult, Verdict
 from trainlab.doctor.checks import CHECKS, ORDER
-from trainlab.doctor.patient import (Budget, LossFn, Patient, Recipe, as_split, model_device, resolve_loss,
+from trainlab.doctor.patient import (DOCTOR_RECIPE, Budget, LossFn, Patient, Recipe, as_split, model_device, resolve_loss,
                                      split_off_validation)
 from trainlab.doctor.report import DoctorReport
 from trainlab.errors import UserError, choose
@@ -82,6 +82,7 @@ def examine(
             "train_examples": len(train), "val_examples": len(val), "input_shape": list(train.x.shape[1:]),
             "lr": lr, "optimizer": optimizer if lr is not None else None, "batch_size": batch_size, "seed": seed,
             "device": str(device), "notes": patient.notes,
+            "model_checks_train_with": f"{DOCTOR_RECIPE.optimizer} lr {DOCTOR_RECIPE.lr:g}",
             "seconds": round(sum(r.seconds for r in results), 3)}
     return DoctorReport(results, meta)
 
