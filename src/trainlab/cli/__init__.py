@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "reproduce",
     "gradcheck",
     "doctor",
+    "landscape",
 )
 
 
