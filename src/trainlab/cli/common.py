@@ -37,7 +37,7 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--depth", default=S, type=int, help="hidden layers (0 = linear classifier; default 2)")
     g.add_argument("--width", default=S, type=int, help="units per hidden layer (default 100)")
     g.add_argument("--activation", default=S, choices=ACTIVATIONS, help="default tanh")
-    g.add_argument("--init", default=S, metavar="SCHEME", help="weight initialization (default glorot-uniform); see trainlab.init")
+    g.add_argument("--init", default=S, type=listable(str), metavar="SCHEME", help="weight initialization (default glorot-uniform); see trainlab.init")
     g.add_argument("--init-std", default=S, type=float, help="std for --init normal (default 0.01)")
     g.add_argument("--init-scale", default=S, type=float, help="multiply initial weights by this (default 1)")
     g.add_argument("--batch-norm", default=S, choices=BATCH_NORM, help="none (default), before or after the activation")
@@ -45,14 +45,14 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
                    help="test-time batch-norm statistics: ema (default, running average) or algorithm2 "
                         "(Ioffe & Szegedy: averages over the training batches, computed after training)")
     g.add_argument("--loss", default=S, choices=LOSSES, help="softmax (default) or svm")
-    g.add_argument("--seed", default=S, type=int, help="random seed (default 0)")
+    g.add_argument("--seed", default=S, type=listable(int), help="random seed (default 0)")
     g.add_argument("--device", default=S, choices=DEVICES, help="default cpu")
 
 
 def add_train_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("optimization")
     g.add_argument("--optimizer", default=S, choices=OPTIMIZERS, help="sgd (default), momentum (SGD with momentum 0.9) or adam")
-    g.add_argument("--lr", default=S, type=float, help="learning rate (default 0.01)")
+    g.add_argument("--lr", default=S, type=listable(float), help="learning rate (default 0.01)")
     g.add_argument("--momentum", default=S, type=float, help="SGD momentum (default 0; 0.9 for --optimizer momentum)")
     g.add_argument("--weight-decay", default=S, type=float, help="L2 strength lambda of 0.5*lambda*||W||^2 (default 0)")
     g.add_argument("--schedule", default=S, choices=SCHEDULES, help="learning-rate schedule (default constant)")
@@ -67,6 +67,31 @@ def add_train_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--probe", default=S, metavar="SPEC", help="record per-layer statistics into the run: every=N[,batch=300][,train][,jacobian]")
 
 
+LISTABLE = ("lr", "init", "seed")  # `trainlab train --lr 0.01,0.1 --seed 0,1` trains their product as a population
+
+
+def listable(kind: type) -> Any:
+    """An argparse type: one value as ``kind``, or a comma-separated list as a tuple of them."""
+    def parse(text: str) -> Any:
+        try:
+            values = tuple(kind(item.strip()) for item in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__} or a comma-separated list, got {text!r}") from None
+        return values[0] if len(values) == 1 else values
+    return parse
+
+
+def configs_from_args(args: argparse.Namespace, **overrides: Any) -> list[TrainConfig]:
+    """Like :func:`config_from_args`, with lists for ``LISTABLE`` flags expanded to their product."""
+    import itertools
+
+    values: dict[str, Any] = load_toml(args.config) if getattr(args, "config", None) else {}
+    values.update({k: v for k, v in vars(args).items() if k in LISTABLE})
+    lists = {k: list(v) for k, v in values.items() if k in LISTABLE and isinstance(v, (list, tuple))}
+    combos = [dict(zip(lists, combo)) for combo in itertools.product(*lists.values())]
+    return [config_from_args(args, **{**overrides, **combo}) for combo in combos]
+
+
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
     """Defaults, then the ``--config`` file, then flags on the command line."""
     values: dict[str, Any] = load_toml(args.config) if getattr(args, "config", None) else {}
@@ -75,6 +100,9 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
         if key in fields:
             values[key] = value
     values.update(overrides)
+    for key in LISTABLE:
+        if isinstance(values.get(key), (list, tuple)):
+            raise UserError(f"--{key} got a list {values[key]!r}; only `trainlab train` trains lists (as a population)")
     return TrainConfig.from_dict(values)
 
 

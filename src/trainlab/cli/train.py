@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from trainlab.cli.common import add_model_flags, add_train_flags, config_from_args, emit_json
+from trainlab.cli.common import add_model_flags, add_train_flags, configs_from_args, emit_json
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from trainlab.train import train
 
-    config = config_from_args(args)
+    configs = configs_from_args(args)
+    if len(configs) > 1:  # lists for --lr/--init/--seed: their product, as one population
+        from trainlab.population.command import run_population
+
+        run_population(configs, out=args.out, progress=not args.quiet, as_json=args.json)
+        return 0
+    config = configs[0]
     result = train(config, out=args.out, progress=not args.quiet)
     report(result, args.json)
     return 0

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from trainlab.config import TrainConfig
@@ -32,6 +33,15 @@ from trainlab.progress import Progress
 from trainlab.runs import RunDir, atomic_write_text
 from trainlab.train import (EVAL_BATCH, RunResult, _finite_or_none, _jsonl, _StopFlag, epoch_seed, lr_at,
                             make_model, prepare_data, resolve_device)
+
+def _softmax_losses(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each member's mean softmax cross-entropy: ``[K, B, C]``, ``[K, B]`` -> ``[K]``."""
+    k, b, c = scores.shape
+    return F.cross_entropy(scores.reshape(k * b, c), y.reshape(k * b), reduction="none").view(k, b).mean(1)
+
+
+BATCHED_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"softmax": _softmax_losses}
+"""Fast per-member forms of :data:`trainlab.losses.LOSSES`; any other loss is vmapped."""
 
 OnEval = Callable[[int, int, dict[str, Any]], "bool | None"]
 """``on_eval(step, member_index, record)``; returning True stops that member (status ``pruned``)."""
@@ -107,7 +117,7 @@ class PopulationTrainer:
         self.total_steps = first.steps or math.ceil((first.epochs or 1.0) * self.steps_per_epoch)
         self.progress, self.on_eval, self.out = progress, on_eval, Path(out) if out is not None else None
         self.loss_fn = get_loss(first.loss)
-        self.batched_loss = torch.func.vmap(self.loss_fn)
+        self.batched_loss = BATCHED_LOSSES.get(first.loss) or torch.func.vmap(self.loss_fn)
         self.net = StackedMLP([build_like(c, self.dataset) for c in self.configs],
                               self.dataset.input_shape, self.device)
         self.alive = list(range(len(self.configs)))

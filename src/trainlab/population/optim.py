@@ -42,7 +42,7 @@ class StackedSGD:
                 b = self.buffers[i]
                 b.mul_(per_member(self.momentum, b)).add_(g)
                 g = b
-            p.sub_(per_member(lr, p) * g)
+            p.addcmul_(per_member(-lr, p), g)
 
     def select(self, keep: torch.Tensor) -> None:
         self.momentum = self.momentum[keep]
@@ -68,7 +68,7 @@ class StackedAdam:
             m.lerp_(g, 1 - b1)
             v.mul_(b2).addcmul_(g, g, value=1 - b2)
             denom = (v.sqrt() / correction2_sqrt).add_(self.eps)
-            p.sub_(per_member(lr / correction1, p) * m / denom)
+            p.addcmul_(per_member(-lr / correction1, p), m / denom)
 
     def select(self, keep: torch.Tensor) -> None:
         self.m = [m[keep] for m in self.m]

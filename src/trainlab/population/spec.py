@@ -44,6 +44,9 @@ def check_population(configs: Sequence[TrainConfig]) -> None:
         if len(values) > 1:
             raise UserError(f"population members must share {name!r} but got {', '.join(sorted(values))}; "
                             f"members may differ only in {', '.join(sorted(PER_MEMBER))}")
+    if first.probe:
+        raise UserError(f"population training records no probes; drop --probe {first.probe} "
+                        f"or train that configuration alone")
     if getattr(first, "bn_stats", "ema") != "ema" and first.batch_norm != "none":
         raise UserError(f"population training supports --bn-stats ema, got {first.bn_stats}; "
                         f"train algorithm2 configurations one at a time")
