@@ -1,0 +1,89 @@
+"""What each profile of the Glorot & Bengio (2010) reproduction trains, and the paper's numbers.
+
+``full`` is the paper's architecture (5 hidden layers of 1,000 units, minibatches
+of 10); the number of updates is our choice (the paper trains "until
+convergence" with early stopping on validation error and does not state it).
+``quick`` keeps the paper's protocol but shrinks width, datasets and updates
+so that it runs in minutes on two CPU cores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Table 1's rows: label -> (activation, init scheme). "N": normalized initialization.
+CONFIGURATIONS: dict[str, tuple[str, str]] = {
+    "Softsign": ("softsign", "standard"),
+    "Softsign N": ("softsign", "glorot-uniform"),
+    "Tanh": ("tanh", "standard"),
+    "Tanh N": ("tanh", "glorot-uniform"),
+    "Sigmoid": ("sigmoid", "standard"),
+}
+INIT_NAMES = {"standard": "standard", "glorot-uniform": "normalized"}
+
+DATASET_LABELS = {"shapeset": "Shapeset-3x2", "mnist": "MNIST", "cifar10": "CIFAR-10"}
+
+# Table 1 of the paper: test error (%), 5 hidden layers, in CONFIGURATIONS order.
+PAPER_TABLE1: dict[str, tuple[float, ...]] = {
+    "Shapeset-3x2": (16.27, 16.06, 27.15, 15.60, 82.61),
+    "MNIST": (1.64, 1.72, 1.76, 1.64, 2.21),
+    "CIFAR-10": (55.78, 53.8, 55.9, 52.92, 57.28),
+    "Small-ImageNet": (69.14, 68.13, 70.58, 68.57, 70.66),
+}
+# Section 4.2.1: average singular value of the layer-to-layer Jacobian at initialization (tanh).
+PAPER_JACOBIAN = {"normalized": 0.8, "standard": 0.5}
+
+
+@dataclass(frozen=True)
+class DataBudget:
+    """One dataset of Table 1 at one profile's budget."""
+
+    name: str  # trainlab.data name
+    steps: int  # SGD updates per model
+    options: dict[str, Any] = field(default_factory=dict)  # trainlab.data.load options
+    train_limit: int | None = None  # keep only the first examples of a fixed train split
+    val_limit: int | None = None
+    test_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class GlorotProfile:
+    depth: int
+    width: int
+    batch_size: int
+    lrs: tuple[float, ...]  # the log-spaced grid the learning rate is chosen from
+    seeds: int
+    datasets: tuple[DataBudget, ...]
+    dynamics_steps: int  # updates of the probed Shapeset runs (Figures 2-4, 9-11)
+    probe_every: int
+    probe_batch: int = 300
+    jacobian_examples: int = 4
+    cache_epochs: bool = True  # keep every generated Shapeset epoch (fresh data, generated once)
+    slice_steps: int = 0  # steps timed on the full architecture to extrapolate the full profile's cost
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+_SHAPESET_QUICK = {"epoch_size": 10_000, "val_size": 1_000, "test_size": 1_000}
+
+PROFILES: dict[str, GlorotProfile] = {
+    "smoke": GlorotProfile(
+        depth=3, width=32, batch_size=10, lrs=(0.03, 0.3), seeds=2,
+        datasets=(DataBudget("shapeset", 40, {"epoch_size": 400, "val_size": 300, "test_size": 300}),),
+        dynamics_steps=40, probe_every=20, jacobian_examples=2),
+    "quick": GlorotProfile(
+        depth=5, width=128, batch_size=10, lrs=(0.03, 0.1, 0.3), seeds=2,
+        datasets=(DataBudget("shapeset", 3_000, _SHAPESET_QUICK),
+                  DataBudget("mnist", 2_000, val_limit=2_000, test_limit=2_000),
+                  DataBudget("cifar10", 2_000)),
+        dynamics_steps=4_000, probe_every=200, slice_steps=30),
+    "full": GlorotProfile(
+        depth=5, width=1000, batch_size=10, lrs=(0.003, 0.01, 0.03, 0.1, 0.3), seeds=3,
+        datasets=(DataBudget("shapeset", 300_000, {"epoch_size": 50_000, "val_size": 10_000, "test_size": 10_000}),
+                  DataBudget("mnist", 250_000),
+                  DataBudget("cifar10", 225_000)),
+        dynamics_steps=300_000, probe_every=5_000, cache_epochs=False, slice_steps=200),
+}

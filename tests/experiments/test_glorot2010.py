@@ -1,0 +1,120 @@
+"""glorot2010 at the smoke budget: Table 1 and every verdict recomputed from the rows it reports."""
+from __future__ import annotations
+
+import math
+import statistics
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from trainlab.experiments.base import Context, run_experiment
+from trainlab.experiments.glorot2010 import claims
+from trainlab.experiments.glorot2010.profiles import CONFIGURATIONS, PAPER_JACOBIAN, PROFILES
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory) -> tuple[dict, Path]:
+    out = tmp_path_factory.mktemp("glorot2010")
+    return run_experiment("glorot2010", Context(out=out, profile="smoke", progress=False)), out
+
+
+def test_paper_table_is_the_published_one(record):
+    rec, _ = record
+    paper = {(r["dataset"], r["activation"]): r["test_error"] for r in rec["paper"]["table1"]}
+    assert [paper["Shapeset-3x2", k] for k in CONFIGURATIONS] == [16.27, 16.06, 27.15, 15.60, 82.61]
+    assert [paper["MNIST", k] for k in CONFIGURATIONS] == [1.64, 1.72, 1.76, 1.64, 2.21]
+    assert [paper["CIFAR-10", k] for k in CONFIGURATIONS] == [55.78, 53.8, 55.9, 52.92, 57.28]
+    assert [paper["Small-ImageNet", k] for k in CONFIGURATIONS] == [69.14, 68.13, 70.58, 68.57, 70.66]
+    assert any("Small-ImageNet" in note for note in rec["notes"])
+
+
+def test_table1_is_the_best_validation_rate_with_a_t_interval(record):
+    rec, _ = record
+    profile = PROFILES["smoke"]
+    members = rec["tables"]["members"]
+    assert len(members) == len(CONFIGURATIONS) * len(profile.lrs) * profile.seeds
+    for row in rec["tables"]["table1"]:
+        mine = [m for m in members if m["activation"] == row["activation"] and m["dataset"] == row["dataset"]]
+        val = {lr: np.mean([100.0 if m["val_error"] is None else m["val_error"] for m in mine if m["lr"] == lr])
+               for lr in profile.lrs}
+        assert val[row["lr"]] == min(val.values())
+        tests = [m["test_error"] for m in mine if m["lr"] == row["lr"] and m["test_error"] is not None]
+        assert row["test_error"] == pytest.approx(np.mean(tests))
+        low, high = stats.t.interval(0.95, len(tests) - 1, loc=np.mean(tests), scale=stats.sem(tests)) \
+            if np.std(tests) > 0 else (np.mean(tests), np.mean(tests))
+        assert (row["ci95_low"], row["ci95_high"]) == pytest.approx((low, high))
+
+
+def test_table1_claims_follow_the_rows(record):
+    rec, _ = record
+    rows = {r["activation"]: r["test_error"] for r in rec["tables"]["table1"] if r["dataset"] == "Shapeset-3x2"}
+    verdicts = {c["id"]: c["holds"] for c in rec["claims"]}
+    assert verdicts["table1-sigmoid-worst"] == all(rows["Sigmoid"] > v for k, v in rows.items() if k != "Sigmoid")
+    gain = (rows["Tanh"] - rows["Tanh N"]) > (rows["Softsign"] - rows["Softsign N"])
+    assert verdicts["table1-normalized-helps-tanh"] == gain
+
+
+def test_the_paper_satisfies_its_own_orderings(record):
+    rec, _ = record
+    table = [{**r, "ci95_low": r["test_error"], "ci95_high": r["test_error"]} for r in rec["paper"]["table1"]]
+    assert claims.sigmoid_worst(table).holds is True
+    assert claims.normalized_helps_tanh_most(table).holds is True
+
+
+def test_quarter_circle_prediction():
+    # Mean of the quarter-circle law on [0, 2], and a random square matrix of uniform entries.
+    mean, _ = integrate.quad(lambda s: s * math.sqrt(4 - s * s) / math.pi, 0, 2)
+    assert claims.predicted_jacobian_mean("normalized") == pytest.approx(mean)
+    assert claims.predicted_jacobian_mean("standard") == pytest.approx(mean / math.sqrt(3))
+    n = 400
+    w = np.random.default_rng(0).uniform(-1 / math.sqrt(n), 1 / math.sqrt(n), (n, n))  # the standard init
+    assert np.linalg.svd(w, compute_uv=False).mean() == pytest.approx(claims.predicted_jacobian_mean("standard"),
+                                                                      rel=0.02)
+
+
+def test_init_claims_follow_the_rows(record):
+    rec, _ = record
+    verdicts = {c["id"]: c["holds"] for c in rec["claims"]}
+    spread = {}
+    for label in ("Tanh", "Tanh N"):
+        var = [r["backprop_grad_var"] for r in rec["tables"]["init_layers"] if r["configuration"] == label]
+        assert len(var) == PROFILES["smoke"].depth
+        spread[label] = max(var) / min(var)
+    assert verdicts["normalized-keeps-backprop-variance"] == (spread["Tanh N"] <= claims.FLAT_FACTOR < spread["Tanh"])
+    means = {init: statistics.fmean(r["mean_singular_value"] for r in rec["tables"]["jacobian"]
+                                    if r["configuration"] == label)
+             for label, init in (("Tanh", "standard"), ("Tanh N", "normalized"))}
+    expected = all(abs(means[i] - PAPER_JACOBIAN[i]) <= claims.JACOBIAN_TOLERANCE for i in means)
+    assert verdicts["jacobian-singular-values"] == expected
+
+
+def _fake_run(p98: list[list[float]], steps: list[int]) -> SimpleNamespace:
+    """Just what the saturation claim reads: per-layer 98th/2nd percentiles over probed steps."""
+    series = {"p98": p98, "p2": [[-v for v in layer] for layer in p98]}
+    return SimpleNamespace(series=lambda quantity, field: (steps, series[field]),
+                           records=[SimpleNamespace(step=steps[-1])])
+
+
+def test_sequential_saturation_rule():
+    steps = [0, 100, 200, 300]
+    bottom_up = _fake_run([[0.5, 0.99, 0.99, 0.99], [0.3, 0.5, 0.98, 0.99], [0.2, 0.3, 0.4, 0.5]], steps)
+    assert claims.tanh_sequential(bottom_up).holds is True
+    top_first = _fake_run([[0.5, 0.6, 0.99, 0.99], [0.3, 0.98, 0.99, 0.99], [0.2, 0.3, 0.4, 0.5]], steps)
+    assert claims.tanh_sequential(top_first).holds is False
+    too_short = _fake_run([[0.5, 0.99, 0.99, 0.99], [0.3, 0.5, 0.6, 0.7]], steps)
+    assert claims.tanh_sequential(too_short).holds is None
+
+
+def test_every_figure_is_written(record):
+    rec, out = record
+    assert (out / "report.html").is_file()
+    captions = " ".join(rec["figures"])
+    for number in (2, 3, 4, 6, 7, 8, 9, 10, 11):
+        assert f"Figure {number}:" in captions
+    assert "Jacobian" in captions
+    for path in rec["figures"].values():
+        assert (out / path).stat().st_size > 1000
+    assert len(rec["claims"]) == 7 and all(c["evidence"] for c in rec["claims"])
