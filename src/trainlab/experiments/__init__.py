@@ -13,6 +13,8 @@ from trainlab.experiments.base import REGISTRY, Claim, Context, Experiment, Resu
 MODULES: tuple[str, ...] = (
     "cs231n_activations",
     "glorot2010_init_stats",
+    "glorot2010",
+    "he2015",
 )
 
 
