@@ -13,6 +13,7 @@ from trainlab.experiments.base import REGISTRY, Claim, Context, Experiment, Resu
 MODULES: tuple[str, ...] = (
     "cs231n_activations",
     "glorot2010_init_stats",
+    "bn_before_after",
     "glorot2010",
     "he2015",
 )
