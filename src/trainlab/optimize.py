@@ -132,8 +132,9 @@ def gradient_descent(problem: LinearProblem, *, lr: float, iterations: int, batc
     ``batch_size`` 0 uses all examples (gradient descent); otherwise each step
     draws a batch without replacement within a seeded epoch permutation
     (mini-batch SGD; 1 is single-example SGD). ``losses`` are the batch losses.
-    A non-finite loss, or one above ``divergence_factor`` times the first, ends
-    the run with ``status = "diverged"``.
+    A non-finite loss, or a mean loss over the last ``window`` steps (1 for full
+    batch, else 20: batch losses are noisy) above ``divergence_factor`` times
+    the first window's, ends the run with ``status = "diverged"``.
     """
     n = len(problem.y)
     if not lr > 0:
@@ -147,6 +148,7 @@ def gradient_descent(problem: LinearProblem, *, lr: float, iterations: int, batc
     size = batch_size or n
     order, pos = torch.arange(n), n
     losses: list[float] = []
+    window = 1 if size == n else 20
     status = "completed"
     for _ in range(iterations):
         if size < n:
@@ -159,7 +161,9 @@ def gradient_descent(problem: LinearProblem, *, lr: float, iterations: int, batc
         loss, dW = grad(W, X, y, reg=problem.reg)
         value = float(loss)
         losses.append(value)
-        if not math.isfinite(value) or value > divergence_factor * max(losses[0], 1e-12):
+        recent = sum(losses[-window:]) / len(losses[-window:])
+        start = sum(losses[:window]) / len(losses[:window])
+        if not math.isfinite(value) or recent > divergence_factor * max(start, 1e-12):
             status = "diverged"
             break
         W = W - lr * dW
@@ -176,8 +180,11 @@ def lr_sweep(problem: LinearProblem, lrs: Sequence[float], *, iterations: int, b
 
 
 def classify_sweep(trace: Trace, *, flat: float = 0.01) -> str:
-    """``diverged``, ``flat`` (loss fell by less than ``flat`` of its start) or ``decreasing``."""
+    """``diverged`` (stopped), ``increasing`` (ended above its start), ``flat`` (fell by less
+    than ``flat`` of its start) or ``decreasing``."""
     if trace.status == "diverged":
         return "diverged"
     first, last = trace.losses[0], trace.losses[-1]
+    if last > first:
+        return "increasing"
     return "flat" if first - last < flat * abs(first) else "decreasing"
