@@ -16,6 +16,7 @@ MODULES: tuple[str, ...] = (
     "bn_before_after",
     "glorot2010",
     "he2015",
+    "cs231n_optimization",
 )
 
 
