@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "gradcheck",
     "doctor",
     "landscape",
+    "search",
 )
 
 

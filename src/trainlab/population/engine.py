@@ -102,8 +102,12 @@ class PopulationTrainer:
     """Trains ``configs`` as one population; :meth:`fit` returns a :class:`PopulationResult`."""
 
     def __init__(self, configs: Sequence[TrainConfig], *, dataset: Dataset | None = None,
-                 out: str | Path | None = None, progress: bool = True, on_eval: OnEval | None = None) -> None:
+                 out: str | Path | None = None, progress: bool = True, on_eval: OnEval | None = None,
+                 run_dirs: Sequence[str | Path] | None = None) -> None:
         check_population(configs)
+        if run_dirs is not None and len(run_dirs) != len(configs):
+            raise UserError(f"got {len(run_dirs)} run directories for {len(configs)} members; give one per member")
+        self.run_dirs = run_dirs
         self.configs = list(configs)
         first = self.configs[0]
         self.device = resolve_device(first.device)
@@ -140,6 +144,8 @@ class PopulationTrainer:
         return torch.tensor(values, dtype=torch.float32, device=self.device)
 
     def _run_dir(self, index: int, config: TrainConfig) -> RunDir | None:
+        if self.run_dirs is not None:
+            return RunDir.create(self.run_dirs[index], config, str(self.device))
         if self.out is None:
             return None
         return RunDir.create(self.out / f"member-{index:03d}", config, str(self.device))
@@ -352,8 +358,9 @@ class PopulationTrainer:
 
 def train_population(configs: Sequence[TrainConfig], *, dataset: Dataset | None = None,
                      out: str | Path | None = None, progress: bool = True, eval_every: int | None = None,
-                     on_eval: OnEval | None = None) -> PopulationResult:
-    """Train ``configs`` as one batched population; member ``k`` writes ``out/member-{k:03d}``.
+                     on_eval: OnEval | None = None, run_dirs: Sequence[str | Path] | None = None) -> PopulationResult:
+    """Train ``configs`` as one batched population; member ``k`` writes ``out/member-{k:03d}``
+    (or ``run_dirs[k]`` if given).
 
     ``eval_every`` (if given) replaces every member's ``eval_every``. Returns
     the members' results in order; each matches what ``trainlab.train.train``
@@ -361,4 +368,5 @@ def train_population(configs: Sequence[TrainConfig], *, dataset: Dataset | None 
     """
     if eval_every is not None:
         configs = [c.replace(eval_every=eval_every) for c in configs]
-    return PopulationTrainer(configs, dataset=dataset, out=out, progress=progress, on_eval=on_eval).fit()
+    return PopulationTrainer(configs, dataset=dataset, out=out, progress=progress, on_eval=on_eval,
+                             run_dirs=run_dirs).fit()

@@ -54,3 +54,12 @@ def check_population(configs: Sequence[TrainConfig]) -> None:
     if len(families) > 1:
         raise UserError("population members must all use adam or all use sgd/momentum; "
                         "train the adam members as a separate population")
+
+
+def group_members(configs: Sequence[TrainConfig]) -> list[list[int]]:
+    """Indices of ``configs`` grouped so each group can train as one population (order kept)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, c in enumerate(configs):
+        key = tuple(repr(getattr(c, name)) for name in shared_fields()) + (optimizer_family(c),)
+        groups.setdefault(key, []).append(i)
+    return list(groups.values())

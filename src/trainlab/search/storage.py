@@ -1,0 +1,118 @@
+"""Where a study lives (SQLite by default, PostgreSQL for many workers) and its trials' heartbeats.
+
+A worker that dies mid-trial leaves that trial RUNNING. Each worker records a
+heartbeat for its running trials every ``interval`` seconds; before asking for
+new trials, a worker calls ``optuna.storages.fail_stale_trials``, which marks
+FAIL every trial whose heartbeat is older than the grace period, so the study
+stays consistent and the lost trial is counted out and redone.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+import warnings
+from contextlib import contextmanager
+from typing import Iterator
+from pathlib import Path
+from typing import Iterable
+
+import optuna
+
+from trainlab.errors import UserError
+
+
+def storage_url(storage: str | None, out: Path) -> str:
+    if storage is None:
+        return f"sqlite:///{(out / 'study.db').resolve()}"
+    if not re.match(r"^(sqlite|postgresql(\+\w+)?|mysql(\+\w+)?)://", storage):
+        raise UserError(f"--storage {redact(storage)} is not a database URL; use sqlite:///FILE or "
+                        f"postgresql://user@host:port/db")
+    return with_driver(storage)
+
+
+def with_driver(url: str) -> str:
+    """``postgresql://`` with the installed driver: SQLAlchemy 2.1 defaults to psycopg 3,
+    while ``trainlab[postgres]`` installs psycopg2."""
+    import importlib.util
+
+    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg") is None \
+            and importlib.util.find_spec("psycopg2") is not None:
+        return "postgresql+psycopg2://" + url[len("postgresql://"):]
+    return url
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by ``***`` (safe to print and save)."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+@contextmanager
+def quiet_optuna() -> Iterator[None]:
+    """Silence Optuna's notes that heartbeats are experimental and meant for ``Study.optimize``
+    (we run them ourselves for ask-and-tell)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", message="Heartbeat of storage")
+        yield
+
+
+def open_storage(url: str, *, heartbeat: float, attempts: int = 5) -> optuna.storages.RDBStorage:
+    """Open (creating its tables if needed) the study database.
+
+    Workers starting together race to create Optuna's schema; the loser's
+    ``CREATE`` fails on the winner's tables, so it tries again and finds them.
+    """
+    import sqlalchemy.exc
+
+    for attempt in range(attempts):
+        try:
+            with quiet_optuna():
+                return optuna.storages.RDBStorage(url, heartbeat_interval=max(int(heartbeat), 1),
+                                                  grace_period=max(int(3 * heartbeat), 2))
+        except ImportError as exc:
+            raise UserError(f"the database driver for {redact(url)} is missing ({exc}); "
+                            f"install it, e.g. pip install 'trainlab[postgres]'") from None
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+class Heartbeat:
+    """A thread recording heartbeats of the trials in :meth:`watch` until :meth:`drop`; a context manager."""
+
+    def __init__(self, storage: optuna.storages.RDBStorage, interval: float) -> None:
+        self.storage, self.interval = storage, interval
+        self.trial_ids: set[int] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="trainlab-heartbeat", daemon=True)
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def watch(self, trial_ids: Iterable[int]) -> None:
+        with self._lock:
+            self.trial_ids.update(trial_ids)
+        self._beat()
+
+    def drop(self, trial_ids: Iterable[int]) -> None:
+        with self._lock:
+            self.trial_ids.difference_update(trial_ids)
+
+    def _beat(self) -> None:
+        with self._lock:
+            ids = list(self.trial_ids)
+        for trial_id in ids:
+            self.storage.record_heartbeat(trial_id)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._beat()
