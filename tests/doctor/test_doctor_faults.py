@@ -5,6 +5,7 @@ model of the same problem fails none.
 """
 from __future__ import annotations
 
+import pytest
 import torch
 from doctor_cases import doctor, failed, mlp
 from torch import nn
@@ -134,3 +135,23 @@ def test_inputs_scaled_by_1000_fail_the_data_check(problem):
     assert abs(data.numbers["rms"] - 1000 * float(train.x.pow(2).mean().sqrt())) < 1.0
     assert "--preprocess mean,std" in data.advice
     assert failed(report) == {"data"}
+
+
+def _dead_relu(conv: bool) -> nn.Module:
+    torch.manual_seed(0)
+    if conv:
+        model = nn.Sequential(nn.Unflatten(1, (1, 4, 5)), nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                              nn.Linear(8 * 20, 5))
+    else:
+        model = nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 5))
+    with torch.no_grad():
+        model[1 if conv else 0].bias.fill_(-100.0)  # every pre-activation negative: every ReLU dead
+    return model
+
+
+@pytest.mark.parametrize("conv", [False, True])
+def test_relus_killed_by_a_large_negative_bias_are_dead(problem, conv):
+    check = doctor(_dead_relu(conv), *problem, checks=["init-health"])["init-health"]
+    assert check.status == "fail"
+    assert check.numbers["layers"][0]["dead"] == 1.0
+    assert "he-normal" in check.advice

@@ -54,19 +54,18 @@ class Check:
     id: str
     title: str
     run: Callable[["Patient"], Verdict]
-    trains: bool  # whether it trains copies of the model (the slow checks)
 
 
 REGISTRY: dict[str, Check] = {}
 
 
-def register(id: str, title: str, *, trains: bool = False) -> Callable[[Callable[["Patient"], Verdict]], Callable[["Patient"], Verdict]]:
+def register(id: str, title: str) -> Callable[[Callable[["Patient"], Verdict]], Callable[["Patient"], Verdict]]:
     """Register ``check`` under ``id``; the order of the report is fixed in ``checks.ORDER``."""
 
     def wrap(fn: Callable[["Patient"], Verdict]) -> Callable[["Patient"], Verdict]:
         if id in REGISTRY:
             raise ValueError(f"check {id!r} registered twice")
-        REGISTRY[id] = Check(id=id, title=title, run=fn, trains=trains)
+        REGISTRY[id] = Check(id=id, title=title, run=fn)
         return fn
 
     return wrap

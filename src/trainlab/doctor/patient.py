@@ -31,7 +31,7 @@ class Budget:
     stats_examples: int = 20_000    # data check: statistics over this many training inputs
     eval_examples: int = 2_000      # losses/accuracies are measured on this many examples
     probe_examples: int = 256       # init-health, gradient-flow
-    gradcheck_examples: int = 4
+    gradcheck_examples: int = 8     # batch norm needs 8 or more for usable batch statistics
     gradcheck_coords: int = 200     # coordinates checked per parameter tensor
     baseline_examples: int = 500
     baseline_steps: int = 150

@@ -122,6 +122,9 @@ def _figure(r: CheckResult) -> bytes | None:
             if r.numbers.get("user_lr"):
                 ax.axvline(r.numbers["user_lr"], color="red", ls=":", label="yours")
             ax.set_xscale("log")
+            top = s.get("start_loss")
+            if top is not None and top == top and top > 0:
+                ax.set_ylim(0, 1.5 * top)  # the explosion would otherwise flatten the curve
             ax.set_xlabel("learning rate")
             ax.set_ylabel("loss")
             ax.legend(fontsize=8)
@@ -129,9 +132,10 @@ def _figure(r: CheckResult) -> bytes | None:
             key = "backprop_var" if r.id == "gradient-flow" else "std"
             rows = r.numbers["layers"]
             values = [row[key] if row[key] and row[key] > 0 else float("nan") for row in rows]
-            ax.bar(range(len(values)), values)
+            ax.plot(range(len(values)), values, "o-")
             ax.set_xticks(range(len(values)), [row["layer"] for row in rows], rotation=45, fontsize=7)
             ax.set_yscale("log")
+            ax.set_xlabel("layer (input to output)")
             ax.set_ylabel(key)
         fig.tight_layout()
         buffer = io.BytesIO()

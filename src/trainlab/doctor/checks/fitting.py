@@ -42,7 +42,7 @@ MAX_GAP = 0.10
 UNDERFIT_LIFT = 0.3
 
 
-@register("regularization", "The loss rises with weight decay", trains=True)
+@register("regularization", "The loss rises with weight decay")
 def check_regularization(p: Patient) -> Verdict:
     if not weight_tensors(p.model):
         return Verdict("skipped", "the model has no weight tensors (parameters with 2+ dimensions) to regularize")
@@ -88,7 +88,7 @@ def check_regularization(p: Patient) -> Verdict:
     return Verdict("pass", said, numbers)
 
 
-@register("generalization-gap", "Train/validation gap after a short run", trains=True)
+@register("generalization-gap", "Train/validation gap after a short run")
 def check_generalization_gap(p: Patient) -> Verdict:
     model = p.copy()
     run = fit(model, p.loss_fn, p.batches(p.budget.train_steps, "generalization"), DOCTOR_RECIPE)

@@ -32,7 +32,7 @@ NEAR_ZERO = 0.05
 OVERFIT_EVERY = 10  # steps between measurements of the tiny set
 
 
-@register("input-independent-baseline", "Real inputs beat all-zero inputs", trains=True)
+@register("input-independent-baseline", "Real inputs beat all-zero inputs")
 def check_baseline(p: Patient) -> Verdict:
     x, y = p.sample(p.budget.baseline_examples, "baseline")
     measured = {}
@@ -58,7 +58,7 @@ def check_baseline(p: Patient) -> Verdict:
     return Verdict("pass", said, numbers)
 
 
-@register("overfit-tiny", "Overfit 20 examples to zero loss", trains=True)
+@register("overfit-tiny", "Overfit 20 examples to zero loss")
 def check_overfit_tiny(p: Patient) -> Verdict:
     x, y = p.sample(p.budget.overfit_examples, "overfit-tiny")
     model = p.copy()

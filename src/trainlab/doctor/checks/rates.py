@@ -93,7 +93,7 @@ def trial(p: Patient, recipe: Recipe) -> dict[str, object]:
     return {"losses": losses, "diverged": diverged, "steps": run.steps, "first": losses[0], "last": losses[-1]}
 
 
-@register("lr-range", "Learning-rate range test", trains=True)
+@register("lr-range", "Learning-rate range test")
 def check_lr_range(p: Patient) -> Verdict:
     s = sweep(p, p.recipe or Recipe(optimizer="sgd"))
     optimizer = s["optimizer"]
@@ -126,7 +126,7 @@ def check_lr_range(p: Patient) -> Verdict:
     return Verdict("warn" if s["unreliable"] else "pass", said, numbers, caveat.strip())
 
 
-@register("update-ratio", "Update-to-weight ratio per layer (about 1e-3)", trains=True)
+@register("update-ratio", "Update-to-weight ratio per layer (about 1e-3)")
 def check_update_ratio(p: Patient) -> Verdict:
     if p.recipe is not None:
         recipe, source = p.recipe, "your"

@@ -11,7 +11,8 @@ Both run one forward and backward pass of the probes (:mod:`trainlab.probe`) on
 * saturation (tanh, sigmoid, softsign; the probes' threshold, slope below 5% of its maximum): a layer
   with more than ``SAT_FAIL`` = 30% saturated units -> fail, more than ``SAT_WARN`` = 10% -> warn;
 * dead ReLUs (never positive on the batch): more than ``DEAD_FAIL`` = 50% of a layer -> fail, more than
-  ``DEAD_WARN`` = 20% -> warn;
+  ``DEAD_WARN`` = 20% -> warn; on convolution maps a unit is a channel (never positive at any position),
+  since positions that only see blank borders are legitimately never positive;
 * collapse: an activation layer with standard deviation below ``COLLAPSED`` = 1e-3 -> fail; the last
   activation layer's std below ``SHRINK`` = 0.1 or above ``GROW`` = 10 times the first's -> warn.
 
@@ -79,7 +80,9 @@ def check_init_health(p: Patient) -> Verdict:
              "saturated": l.activation.saturated_fraction, "dead": l.activation.dead_fraction,
              "nonfinite": l.activation.nan_count + l.activation.inf_count} for l in acts]
     numbers: dict[str, object] = {"layers": rows, "constant_weights": constant}
-    for r in rows:
+    for r, dead in zip(rows, _dead_channels(p, [r["layer"] for r in rows])):
+        if dead is not None:
+            r["dead_positions"], r["dead"] = r["dead"], dead
         problems += _layer_problems(r)
     if len(rows) >= 2 and rows[0]["std"] > 0 and all(r["std"] >= COLLAPSED for r in rows):
         trend = rows[-1]["std"] / rows[0]["std"]
@@ -99,6 +102,35 @@ def check_init_health(p: Patient) -> Verdict:
         advice = "Initialize weights randomly (never all zeros or one constant) to break the symmetry. " + advice
     return Verdict(status, "; ".join(e for _, e in problems[:4]) + f" [{summary}]", numbers,
                    advice + " Batch normalization (--batch-norm before) also keeps activations in range.")
+
+
+def _dead_channels(p: Patient, names: list[str]) -> list[float | None]:
+    """Per layer: the fraction of channels of a ReLU-family conv map never positive on the probe batch."""
+    from trainlab.probe.stats import RELU_FAMILY
+
+    x, _ = p.sample(p.budget.probe_examples, "probe")
+    model = p.copy().train()
+    found: dict[str, float] = {}
+
+    def hook(name: str):
+        def record(_module: torch.nn.Module, _inputs: object, out: torch.Tensor) -> None:
+            if isinstance(out, torch.Tensor) and out.ndim > 2 and name not in found:
+                channels = out.detach().transpose(0, 1).reshape(out.shape[1], -1)
+                found[name] = float((channels <= 0).all(1).float().mean())
+        return record
+
+    from trainlab.probe.layers import activation_name
+
+    handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules()
+               if n in names and activation_name(m) in RELU_FAMILY]
+    try:
+        if handles:
+            with torch.no_grad():
+                model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return [found.get(n) for n in names]
 
 
 def _layer_problems(r: dict) -> list[tuple[str, str]]:
