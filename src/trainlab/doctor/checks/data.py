@@ -15,6 +15,8 @@ the most frequent class more than ``MAX_IMBALANCE`` = 10 times as frequent as th
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from trainlab.doctor.base import Verdict, fmt, register, worst
@@ -42,21 +44,20 @@ def check_data(p: Patient) -> Verdict:
 
 
 def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]]:
-    x = p.train.x[:p.budget.stats_examples].reshape(min(len(p.train), p.budget.stats_examples), -1).double()
-    val_x = p.val.x[:p.budget.stats_examples]
-    bad = int((~torch.isfinite(x)).sum()) + int((~torch.isfinite(val_x)).sum())
-    numbers["nonfinite_values"] = bad
-    if bad:
-        x = torch.where(torch.isfinite(x), x, torch.zeros((), dtype=x.dtype))
-    feature_mean = x.mean(0)
-    feature_std = x.std(0) if len(x) > 1 else torch.zeros_like(feature_mean)
-    std = float(x.std()) if x.numel() > 1 else 0.0
-    rms = float(x.pow(2).mean().sqrt())
+    n = min(len(p.train), p.budget.stats_examples)
+    m = moments(p.train.x[:n].reshape(n, -1))
+    bad = m["nonfinite"] + moments(p.val.x[:p.budget.stats_examples].reshape(min(len(p.val), p.budget.stats_examples), -1))["nonfinite"]
+    feature_mean, feature_var = m["feature_mean"], m["feature_var"]
+    count = n * len(feature_mean)
+    mean = float(feature_mean.mean())
+    rms = math.sqrt(float(m["sumsq"]) / count)
+    std = math.sqrt(max(rms * rms - mean * mean, 0.0))
+    feature_std = feature_var.sqrt()
     offset = float(feature_mean.pow(2).mean().sqrt()) / std if std > 0 else float("inf")
     varying = feature_std[feature_std > 1e-6 * float(feature_std.max())] if std > 0 else feature_std[:0]
     spread = float(varying.max() / varying.median()) if len(varying) else 1.0
-    numbers.update(rms=rms, mean=float(x.mean()), std=std, min=float(x.min()), max=float(x.max()),
-                   offset=offset, feature_scale_spread=spread, features=int(x.shape[1]), examples=int(x.shape[0]))
+    numbers.update(nonfinite_values=bad, rms=rms, mean=mean, std=std, min=m["min"], max=m["max"], offset=offset,
+                   feature_scale_spread=spread, features=len(feature_mean), examples=n)
     out = []
     if bad:
         out.append(("fail", f"{bad} NaN/Inf input values",
@@ -76,6 +77,27 @@ def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]
         out.append(("warn", f"feature scales differ {fmt(spread)}x (largest per-feature std over the median)",
                     "Standardize each feature: add --preprocess mean,std."))
     return out
+
+
+def moments(x: torch.Tensor, chunk: int = 4096) -> dict[str, object]:
+    """Per-feature mean and (population) variance of ``x [N, D]`` in float64, a chunk of rows at a time
+    (a float64 copy of all of CIFAR-10 would need 1.2 GB). Non-finite values are counted and read as 0."""
+    d = x.shape[1]
+    total, sumsq = torch.zeros(d, dtype=torch.float64), torch.zeros(d, dtype=torch.float64)
+    bad, lo, hi = 0, math.inf, -math.inf
+    for start in range(0, len(x), chunk):
+        c = x[start:start + chunk].double()
+        finite = torch.isfinite(c)
+        if not bool(finite.all()):
+            bad += int((~finite).sum())
+            c = torch.where(finite, c, torch.zeros((), dtype=c.dtype))
+        total += c.sum(0)
+        sumsq += c.pow(2).sum(0)
+        lo, hi = min(lo, float(c.min())), max(hi, float(c.max()))
+    n = max(len(x), 1)
+    mean = total / n
+    return {"feature_mean": mean, "feature_var": (sumsq / n - mean.pow(2)).clamp_min(0), "sumsq": sumsq.sum(),
+            "nonfinite": bad, "min": lo, "max": hi}
 
 
 def _labels(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]]:

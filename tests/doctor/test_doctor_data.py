@@ -1,0 +1,62 @@
+"""The data check on inputs with one planted problem each, and its statistics against torch's."""
+from __future__ import annotations
+
+import pytest
+import torch
+from doctor_cases import CLASSES, DIMS, teacher_problem
+from torch import nn
+
+from trainlab.data.base import Split
+from trainlab.doctor import Budget, examine
+
+
+def _data_check(x: torch.Tensor, y: torch.Tensor):
+    model = nn.Sequential(nn.Linear(DIMS, CLASSES))
+    return examine(model, "softmax", (x, y), (x[:50], y[:50]), checks=["data"], budget=Budget.tiny())["data"]
+
+
+def _problem() -> Split:
+    return teacher_problem(n_train=1_000, n_val=10)[0]
+
+
+def test_clean_standardized_data_pass_and_the_statistics_match_torch():
+    train = _problem()
+    check = _data_check(train.x, train.y)
+    assert check.status == "pass"
+    assert check.numbers["rms"] == pytest.approx(float(train.x.double().pow(2).mean().sqrt()), rel=1e-9)
+    assert check.numbers["std"] == pytest.approx(float(train.x.double().std(unbiased=False)), rel=1e-9)
+    assert check.numbers["class_counts"] == torch.bincount(train.y, minlength=CLASSES).tolist()
+
+
+def _shifted(x):
+    return x + 10.0
+
+
+def _features_on_different_scales(x):
+    return torch.cat([x[:, :1], x[:, 1:] / 1000.0], 1)  # one feature in metres, the others in kilometres
+
+
+def _with_nan(x):
+    x = x.clone()
+    x[3, 4] = float("nan")
+    return x
+
+
+@pytest.mark.parametrize("plant, status, advice", [
+    (_shifted, "warn", "--preprocess mean"),
+    (_features_on_different_scales, "warn", "--preprocess mean,std"),
+    (_with_nan, "fail", "NaN/Inf"),
+])
+def test_each_planted_input_problem_is_named_with_its_fix(plant, status, advice):
+    train = _problem()
+    check = _data_check(plant(train.x), train.y)
+    assert check.status == status
+    assert advice in check.advice or advice in check.evidence
+
+
+def test_a_single_class_fails_and_heavy_imbalance_warns():
+    train = _problem()
+    assert _data_check(train.x, torch.zeros_like(train.y)).status == "fail"
+    y = torch.where(torch.arange(len(train.y)) < 950, torch.zeros_like(train.y), train.y)  # class 0 dominates
+    check = _data_check(train.x, y)
+    assert check.status == "warn" and "imbalanced" in check.evidence
