@@ -17,6 +17,8 @@ MODULES: tuple[str, ...] = (
     "glorot2010",
     "he2015",
     "cs231n_optimization",
+    "bergstra2012",
+    "ioffe2015_mnist",
 )
 
 
