@@ -1,6 +1,7 @@
 """``examine``: run the doctor's checks on a model, its loss and its data."""
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any, Callable, Sequence
 
@@ -103,8 +104,6 @@ def _run(id: str, patient: Patient) -> CheckResult:
 
 def _output_count(model: nn.Module, train, device: torch.device) -> int:
     """The model's number of scores per example, from a forward pass of a copy on two examples."""
-    import copy
-
     probe = copy.deepcopy(model).eval()
     try:
         with torch.no_grad():

@@ -30,6 +30,9 @@ import torch
 
 from trainlab.doctor.base import Verdict, fmt, register, worst
 from trainlab.doctor.patient import Patient
+from trainlab.probe import Probe, ProbeConfig
+from trainlab.probe.layers import activation_name
+from trainlab.probe.stats import RELU_FAMILY
 
 SAT_WARN, SAT_FAIL = 0.10, 0.30
 DEAD_WARN, DEAD_FAIL = 0.20, 0.50
@@ -48,8 +51,6 @@ INIT_FOR = {
 
 def measure_at_init(p: Patient):
     """One probe record (activations and gradients) of a fresh copy on a seeded training batch (cached)."""
-    from trainlab.probe import Probe, ProbeConfig
-
     if "probe_record" not in p.findings:
         x, y = p.sample(p.budget.probe_examples, "probe")
         model = p.copy().train()
@@ -106,8 +107,6 @@ def check_init_health(p: Patient) -> Verdict:
 
 def _dead_channels(p: Patient, names: list[str]) -> list[float | None]:
     """Per layer: the fraction of channels of a ReLU-family conv map never positive on the probe batch."""
-    from trainlab.probe.stats import RELU_FAMILY
-
     x, _ = p.sample(p.budget.probe_examples, "probe")
     model = p.copy().train()
     found: dict[str, float] = {}
@@ -118,8 +117,6 @@ def _dead_channels(p: Patient, names: list[str]) -> list[float | None]:
                 channels = out.detach().transpose(0, 1).reshape(out.shape[1], -1)
                 found[name] = float((channels <= 0).all(1).float().mean())
         return record
-
-    from trainlab.probe.layers import activation_name
 
     handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules()
                if n in names and activation_name(m) in RELU_FAMILY]
