@@ -134,7 +134,7 @@ def gradient_descent(problem: LinearProblem, *, lr: float, iterations: int, batc
     (mini-batch SGD; 1 is single-example SGD). ``losses`` are the batch losses.
     A non-finite loss, or a mean loss over the last ``window`` steps (1 for full
     batch, else 20: batch losses are noisy) above ``divergence_factor`` times
-    the first window's, ends the run with ``status = "diverged"``.
+    the full-data loss at the start, ends the run with ``status = "diverged"``.
     """
     n = len(problem.y)
     if not lr > 0:
@@ -149,6 +149,7 @@ def gradient_descent(problem: LinearProblem, *, lr: float, iterations: int, batc
     order, pos = torch.arange(n), n
     losses: list[float] = []
     window = 1 if size == n else 20
+    initial = max(problem.value(W), 1e-12)
     status = "completed"
     for _ in range(iterations):
         if size < n:
@@ -162,8 +163,7 @@ def gradient_descent(problem: LinearProblem, *, lr: float, iterations: int, batc
         value = float(loss)
         losses.append(value)
         recent = sum(losses[-window:]) / len(losses[-window:])
-        start = sum(losses[:window]) / len(losses[:window])
-        if not math.isfinite(value) or recent > divergence_factor * max(start, 1e-12):
+        if not math.isfinite(value) or recent > divergence_factor * initial:
             status = "diverged"
             break
         W = W - lr * dW

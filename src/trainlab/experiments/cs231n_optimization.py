@@ -198,7 +198,11 @@ def _loss_figure(traces: list[Trace]):
 
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for t in traces:
-        ax.plot(range(1, t.iterations + 1), t.losses, label=t.strategy, lw=1)
+        losses, label = t.losses, t.strategy
+        if t.settings.get("batch_size") == 1:  # one example's loss is too noisy to read: average 20 steps
+            losses = [sum(losses[max(0, i - 19):i + 1]) / len(losses[max(0, i - 19):i + 1]) for i in range(len(losses))]
+            label += ", mean of 20 steps"
+        ax.plot(range(1, t.iterations + 1), losses, label=label, lw=1)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
