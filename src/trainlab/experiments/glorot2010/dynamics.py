@@ -84,8 +84,10 @@ def probe_split(dataset: Dataset, n: int) -> Split:
 
 
 def run_dynamics(label: str, config: TrainConfig, dataset: Dataset, *, every: int, batch: int,
-                 progress: bool) -> Dynamics:
-    probes = ProbeCallback(ProbeConfig(every=every, batch=batch), probe_split(dataset, batch))
+                 saturation: float, progress: bool) -> Dynamics:
+    """Train ``config`` with probes every ``every`` steps; ``saturation`` is the probe's threshold on |u|."""
+    probe_config = ProbeConfig(every=every, batch=batch, saturation_threshold=saturation)
+    probes = ProbeCallback(probe_config, probe_split(dataset, batch))
     errors = TestError(dataset.test, every)
     trainer = Trainer(config, callbacks=[probes, errors], progress=progress, dataset=dataset)
     result = trainer.fit()

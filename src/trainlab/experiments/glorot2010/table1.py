@@ -90,7 +90,8 @@ def summarize(members: list[Member], data: LoadedData, profile: GlorotProfile) -
         low, high = confidence_interval(tests) if tests else (None, None)
         table.append({"dataset": data.label, "activation": label,
                       "test_error": statistics.fmean(tests) if tests else None,
-                      "ci95_low": low, "ci95_high": high, "seeds": len(tests), "lr": chosen,
+                      "ci95_low": low, "ci95_high": high, "seeds": len(tests),
+                      "test_error_std": statistics.stdev(tests) if len(tests) > 1 else None, "lr": chosen,
                       "budget": f"{data.budget.steps:,} updates of {profile.batch_size}, "
                                 f"{profile.depth}x{profile.width}"})
     return table, lr_rows
