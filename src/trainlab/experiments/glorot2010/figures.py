@@ -37,6 +37,7 @@ def figure2(ctx: Context, run: Dynamics) -> str:
     ax.set_ylabel("sigmoid activation")
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
+    fig.tight_layout()
     return save_figure(fig, ctx, "figure2_sigmoid_mean_std")
 
 
@@ -55,6 +56,7 @@ def figure3(ctx: Context, runs: dict[str, Dynamics], labels: tuple[str, ...], na
         ax.set_ylim(0, 1.05)
         ax.legend(fontsize=7, ncol=2)
     axes[-1, 0].set_xlabel("updates")
+    fig.tight_layout()
     return save_figure(fig, ctx, name)
 
 
@@ -66,7 +68,8 @@ def _histogram_lines(ax: Any, layers: list[LayerStats], quantity: str) -> None:
         counts, edges = stats.histogram.counts, stats.histogram.edges
         total = max(sum(counts), 1)
         centres = [(a + b) / 2 for a, b in zip(edges, edges[1:])]
-        ax.plot(centres, [c / total for c in counts], color=colour, label=f"layer {k}")
+        density = [c / (total * (b - a)) if b > a else 0.0 for c, a, b in zip(counts, edges, edges[1:])]
+        ax.plot(centres, density, color=colour, label=f"layer {k}")
     ax.legend(fontsize=7)
 
 
@@ -79,7 +82,8 @@ def figure4(ctx: Context, runs: dict[str, Dynamics], labels: tuple[str, ...]) ->
         run = runs[label]
         _histogram_lines(ax, run.hidden(run.records[-1]), "activation")
         ax.set_title(f"{label}: activation values at the end of training (step {run.records[-1].step})")
-        ax.set_ylabel("fraction")
+        ax.set_ylabel("density")
+    fig.tight_layout()
     return save_figure(fig, ctx, "figure4_final_histograms")
 
 
@@ -95,7 +99,8 @@ def init_histograms(ctx: Context, records: dict[str, ProbeRecord], labels: tuple
             layers = layers[:-1]  # hidden layers only
         _histogram_lines(ax, layers, quantity)
         ax.set_title(f"{label}: {what} at initialization")
-        ax.set_ylabel("fraction")
+        ax.set_ylabel("density")
+    fig.tight_layout()
     return save_figure(fig, ctx, name)
 
 
@@ -111,6 +116,7 @@ def figure9(ctx: Context, runs: dict[str, Dynamics], labels: tuple[str, ...]) ->
         ax.set_title(f"{label}: std of the weight gradient")
         ax.legend(fontsize=7, ncol=2)
     axes[-1, 0].set_xlabel("updates")
+    fig.tight_layout()
     return save_figure(fig, ctx, "figure9_weight_gradient_std")
 
 
@@ -125,6 +131,7 @@ def figure11(ctx: Context, runs: dict[str, Dynamics]) -> str:
     ax.set_xlabel("updates")
     ax.set_ylabel("test error (%)")
     ax.legend(fontsize=8)
+    fig.tight_layout()
     return save_figure(fig, ctx, "figure11_test_error")
 
 
@@ -141,4 +148,5 @@ def jacobian_figure(ctx: Context, rows: list[dict[str, Any]]) -> str:
     ax.set_xlabel("layer k (Jacobian of layer k's activations with respect to layer k-1's)")
     ax.set_ylabel("mean singular value")
     ax.legend(fontsize=8)
+    fig.tight_layout()
     return save_figure(fig, ctx, "jacobian_singular_values")
