@@ -88,3 +88,14 @@ def test_probe_config_parse():
     for bad in ("batch=3", "every=x", "every=0", "every=5,bogus", "every=5,saturation=2", "every=5,batch=0"):
         with pytest.raises(UserError):
             ProbeConfig.parse(bad)
+
+
+@pytest.mark.parametrize("spec", [GRADIENT, Spec.for_activation("tanh"), Spec.for_activation("relu")])
+def test_cpu_shortcut_and_sync_free_path_agree(spec):
+    g = torch.Generator().manual_seed(6)
+    tensors = [torch.randn(300, 40, generator=g), torch.relu(torch.randn(300, 40, generator=g)),
+               torch.tanh(3 * torch.randn(300, 40, generator=g)), torch.full((10, 3), 2.0)]
+    for t in tensors:
+        fast = reduce_tensor(t, spec, bins=25, host_reads=True)
+        slow = reduce_tensor(t, spec, bins=25, host_reads=False)
+        assert torch.allclose(fast, slow, rtol=1e-5, atol=1e-6, equal_nan=True)

@@ -51,6 +51,7 @@ class Probe:
         self._handles: list[Any] = []
         self._mode: str | None = None  # None (idle), "measure", "stream", "capture"
         self.last_rows: list[list[float]] = []
+        self._weight_copies: dict[int, torch.Tensor] = {}  # reused every step: no allocation per record
         self._reset()
 
     # -- context manager ----------------------------------------------------------
@@ -63,6 +64,7 @@ class Probe:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+        self._weight_copies.clear()
         self._mode = None
         self._reset()
 
@@ -183,7 +185,10 @@ class Probe:
             if w is not None and w.grad is not None:
                 self._wgrad[layer.index] = self._reduce(w.grad, GRADIENT)
                 if track_update:
-                    self._before[layer.index] = w.detach().clone()
+                    copy = self._weight_copies.get(layer.index)
+                    if copy is None or copy.shape != w.shape or copy.device != w.device:
+                        copy = self._weight_copies[layer.index] = torch.empty_like(w, requires_grad=False)
+                    self._before[layer.index] = copy.copy_(w.detach())
 
     def end_step(self, step: int) -> ProbeRecord:
         """After ``optimizer.step()``: the update ratios, then the record of this step."""
