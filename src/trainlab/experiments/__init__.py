@@ -19,6 +19,8 @@ MODULES: tuple[str, ...] = (
     "cs231n_optimization",
     "bergstra2012",
     "ioffe2015_mnist",
+    "bn_learning_rates",
+    "preprocessing_effects",
 )
 
 

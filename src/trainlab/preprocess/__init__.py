@@ -8,12 +8,12 @@ from trainlab.preprocess.base import (FeatureScaleWarning, NotFittedError, Prepr
                                       UncenteredDataWarning)
 from trainlab.preprocess.pca import PCA, PCAWhitening, ZCAWhitening
 from trainlab.preprocess.pipeline import (PREPROCESSORS, STATE_FILE, Pipeline, PreprocessedDataset, TransformedSource,
-                                          apply_pipeline, build_step, save_preprocessing)
+                                          apply_pipeline, build_step, save_preprocessing, transform_dataset)
 from trainlab.preprocess.scaling import MeanSubtraction, MinMax, Standardize
 
 __all__ = [
     "FeatureScaleWarning", "MeanSubtraction", "MinMax", "NotFittedError", "PCA", "PCAWhitening", "PREPROCESSORS",
     "Pipeline", "PreprocessedDataset", "PreprocessingWarning", "STATE_FILE", "Standardize", "Transform",
     "TransformedSource", "UncenteredDataWarning", "ZCAWhitening", "apply_pipeline", "build_step",
-    "save_preprocessing",
+    "save_preprocessing", "transform_dataset",
 ]

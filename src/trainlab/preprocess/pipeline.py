@@ -198,12 +198,17 @@ def apply_pipeline(dataset: Dataset, names: Sequence[str], *, run_dir: str | Pat
         pipeline.load(saved)
     else:
         pipeline.fit(dataset.train.epoch(0).x)
+    return transform_dataset(dataset, pipeline)
+
+
+def transform_dataset(dataset: Dataset, pipeline: Pipeline) -> PreprocessedDataset:
+    """``dataset`` with every split put through the already fitted ``pipeline``."""
     train = dataset.train
     train = Split(pipeline.transform(train.x), train.y) if isinstance(train, Split) else TransformedSource(train, pipeline)
     fields = {f.name: getattr(dataset, f.name) for f in dataclasses.fields(Dataset)}
     fields.update(train=train, val=_apply(pipeline, dataset.val), test=_apply(pipeline, dataset.test),
                   input_shape=pipeline.output_shape(tuple(dataset.input_shape)),
-                  notes={**dataset.notes, "preprocess": ",".join(names)})
+                  notes={**dataset.notes, "preprocess": ",".join(pipeline.names)})
     return PreprocessedDataset(**fields, pipeline=pipeline)
 
 
