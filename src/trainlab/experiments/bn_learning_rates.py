@@ -150,8 +150,11 @@ def figure(rows: list[dict], budget: Budget, ctx: Context) -> dict[str, str]:
         for r in rows:
             if r["bn"] == bn:
                 i, j = budget.scales.index(r["init_scale"]), budget.lrs.index(r["lr"])
-                text = "div" if r["outcome"] == "diverged" else f"{r['val_accuracy']:.2f}"
-                ax.text(j, i, text, ha="center", va="center", color="red" if text == "div" else "white", fontsize=8)
+                if r["outcome"] == "diverged":
+                    text, color = "div", "red"
+                else:
+                    text, color = f"{r['val_accuracy']:.2f}", "black" if r["val_accuracy"] > 0.6 else "white"
+                ax.text(j, i, text, ha="center", va="center", color=color, fontsize=8)
         ax.set_xticks(range(len(budget.lrs)), [f"{lr:g}" for lr in budget.lrs])
         ax.set_yticks(range(len(budget.scales)), [f"{s:g}" for s in budget.scales])
         ax.set(xlabel="learning rate", ylabel="init scale", title="with BN" if bn else "without BN")
