@@ -150,9 +150,10 @@ class Search:
     def run_phase(self, phase: Phase, heartbeat: Heartbeat) -> None:
         cfg = self.config
         name = cfg.study_name if phase.name == "main" else f"{cfg.study_name}.{phase.name}"
-        study = optuna.create_study(storage=self.storage, study_name=name, direction=self.direction,
-                                    sampler=make_sampler(cfg.sampler, phase.space, cfg.seed),
-                                    pruner=make_pruner(cfg.pruner), load_if_exists=True)
+        with quiet_optuna():
+            study = optuna.create_study(storage=self.storage, study_name=name, direction=self.direction,
+                                        sampler=make_sampler(cfg.sampler, phase.space, cfg.seed),
+                                        pruner=make_pruner(cfg.pruner), load_if_exists=True)
         target = phase.trials
         if cfg.sampler == "grid":
             target = min(target, math.prod(len(v) for v in phase.space.grid().values()))
