@@ -119,6 +119,20 @@ def test_sequential_saturation_rule():
     assert claims.tanh_sequential(too_short).holds is None
 
 
+def test_sigmoid_rule_needs_the_top_layer_lowest_on_the_plateau():
+    steps = [0, 100, 200]
+    means = {"mean": [[0.5, 0.5, 0.5], [0.5, 0.3, 0.05]]}
+
+    def run(errors: list[float]) -> SimpleNamespace:
+        return SimpleNamespace(series=lambda quantity, field: (steps, means[field]),
+                               test_error=list(zip(steps, errors)))
+
+    assert claims.sigmoid_top_saturates(run([0.89, 0.88, 0.85])).holds is True
+    assert claims.sigmoid_top_saturates(run([0.89, 0.60, 0.40])).holds is False  # learning had begun
+    means["mean"] = [[0.5, 0.5, 0.5], [0.5, 0.3, 0.2]]
+    assert claims.sigmoid_top_saturates(run([0.89, 0.88, 0.85])).holds is False  # never below 0.1
+
+
 def test_every_figure_is_written(record):
     rec, out = record
     assert (out / "report.html").is_file()
