@@ -30,7 +30,7 @@ GRID_BUDGETS = (1, 2, 4, 8, 16, 32, 64, 128)
 RANDOM_BUDGETS = (1, 2, 4, 8, 16, 32, 64, 128)
 PROFILES = {
     "smoke": dict(reps=30, seeds=1, steps=20, train=1000, val=500, widths=(16, 32), random=(2, 4)),
-    "quick": dict(reps=200, seeds=3, steps=150, train=10000, val=2000, widths=(32, 64, 128, 256), random=(4, 8, 16)),
+    "quick": dict(reps=200, seeds=4, steps=300, train=10000, val=2000, widths=(32, 64, 128, 256), random=(4, 8, 16)),
     "full": dict(reps=1000, seeds=8, steps=1500, train=None, val=None, widths=(32, 64, 128, 256), random=(4, 8, 16)),
 }
 REAL_SPACE = {  # name: (low, high), sampled on a log scale; width takes the profile's widths
