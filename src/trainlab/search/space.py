@@ -90,7 +90,7 @@ class Param:
             return list(self.choices)
         lo, hi = (math.log(self.low), math.log(self.high)) if self.is_log else (self.low, self.high)
         values = [lo + (hi - lo) * i / max(self.points - 1, 1) for i in range(self.points)]
-        values = [math.exp(v) if self.is_log else v for v in values]
+        values = [min(max(math.exp(v) if self.is_log else v, self.low), self.high) for v in values]  # exp(log) drifts
         return sorted({int(round(v)) for v in values}) if self.kind == "int" else values
 
     def center(self) -> Any:
