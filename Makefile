@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/trainlab train --dataset shapeset --depth 2 --width 200 --activation tanh --init glorot-uniform --lr 0.05 --batch-size 32 --steps 2000 --out runs/demo
+	$(BIN)/trainlab reproduce glorot2010 --profile quick --out reproductions/glorot2010-quick
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
