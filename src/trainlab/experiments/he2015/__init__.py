@@ -34,7 +34,8 @@ from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
 from trainlab.errors import DataError
 from trainlab.experiments._threads import intra_op_threads
-from trainlab.experiments.base import Claim, Context, Experiment, Result, register, save_figure
+from trainlab.experiments.base import Claim, Context, Experiment, Result, register
+from trainlab.experiments.he2015.figures import plot_curves, plot_init
 from trainlab.train import Callback, Trainer, make_model
 
 SCHEMES = {"xavier": "lecun-normal", "he": "he-normal"}  # He et al.'s names -> trainlab init schemes
@@ -378,54 +379,3 @@ def moderate_claim(curves: dict[tuple[int, str], dict[str, Any]], budget: HeBudg
         holds,
         f"first step with the smoothed training loss below {TRAINED_FRACTION:.0%} of the initial loss: "
         f"He {he_step}, Xavier {xavier_step} (None: not within {budget.steps} steps)")
-
-
-# -- figures -------------------------------------------------------------------------
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-COLOURS = {"xavier": "tab:red", "he": "tab:blue"}
-
-
-def plot_init(ctx: Context, init: dict[str, Any], which: str, depth: int) -> str:
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    for name in SCHEMES:
-        rms = [math.sqrt(v) for v in mean_columns(init[name][which])]
-        layers = range(1, len(rms) + 1)
-        ax.semilogy(layers, rms, "o-", ms=3, color=COLOURS[name], label=name)
-        if which == "forward":  # E[y_k^2] = c (c/2)^(k-1) E[y_1^2] / c, anchored at the measured layer 1
-            predicted = [rms[0] * (GAIN[name] / 2) ** ((k - 1) / 2) for k in layers]
-        else:  # anchored at the top hidden layer, (c/2)^((D-k)/2) below it
-            predicted = [rms[depth - 1] * (GAIN[name] / 2) ** ((depth - k) / 2) if k <= depth else math.nan
-                         for k in layers]
-        ax.semilogy(layers, predicted, "--", color=COLOURS[name], alpha=0.6)
-    ax.set_xlabel("weight layer k (last = output)")
-    ax.set_ylabel("RMS of y_k" if which == "forward" else "RMS of dLoss/dy_k")
-    ax.legend()
-    return save_figure(fig, ctx, f"he2015_init_{which}")
-
-
-def plot_curves(ctx: Context, curves: dict[tuple[int, str], dict[str, Any]], budget: HeBudget) -> str:
-    plt = _pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex=True)
-    for col, depth in enumerate((budget.moderate, budget.deep)):
-        for name in SCHEMES:
-            c = curves[depth, name]
-            axes[0, col].plot(range(1, len(c["loss"]) + 1), c["loss"], color=COLOURS[name], label=name)
-            if c["val_error"]:
-                steps, errors = zip(*c["val_error"])
-                axes[1, col].plot(steps, errors, "o-", ms=3, color=COLOURS[name], label=name)
-        axes[0, col].set_title(f"{depth} hidden ReLU layers")
-        axes[0, col].set_ylabel("training loss (moving average)")
-        axes[1, col].set_ylabel("validation error")
-        axes[1, col].set_xlabel("SGD steps")
-        axes[0, col].legend()
-    return save_figure(fig, ctx, "he2015_curves")
