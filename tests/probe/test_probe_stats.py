@@ -64,15 +64,23 @@ def test_dead_relu_units_are_units_never_active_on_the_batch():
     assert s.saturated_fraction is None
 
 
-def test_percentiles_on_a_subsample_stay_close():
-    t = torch.randn(200_000, generator=torch.Generator().manual_seed(4))
+def test_large_tensors_estimate_percentiles_and_histogram_on_a_fixed_subsample():
+    t = torch.randn(200_000, generator=torch.Generator().manual_seed(4)) * 2 + 0.5
+    a = t.double().numpy()
     s = _stats(t, GRADIENT, sample=8192)
+    assert s.mean == pytest.approx(a.mean(), rel=1e-5) and s.var == pytest.approx(a.var(), rel=1e-5)  # exact
     for p in PERCENTILES:
-        q = np.percentile(t.numpy(), p)
-        density = math.exp(-q * q / 2) / math.sqrt(2 * math.pi)
+        q = np.percentile(a, p)
+        density = math.exp(-((q - 0.5) / 2) ** 2 / 2) / (2 * math.sqrt(2 * math.pi))
         standard_error = math.sqrt(p / 100 * (1 - p / 100) / 8192) / density  # of a sample quantile
         assert s.percentiles[p] == pytest.approx(q, abs=4 * standard_error)
-    assert sum(s.histogram.counts) == 200_000  # the histogram still counts every value
+    counts = np.array(s.histogram.counts)
+    assert counts.sum() == 8192  # the histogram counts the subsample
+    exact, _ = np.histogram(a, bins=20, range=(s.histogram.edges[0], s.histogram.edges[-1]))
+    expected = exact / len(a) * 8192
+    assert np.all(np.abs(counts - expected) <= 5 * np.sqrt(expected) + 1)  # binomial error per bin
+    again = _stats(t, GRADIENT, sample=8192)
+    assert again.percentiles == s.percentiles and again.histogram == s.histogram  # a fixed subsample
 
 
 def test_all_nan_tensor_is_counted_not_crashing():
