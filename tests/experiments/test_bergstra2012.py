@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from trainlab.experiments.base import Context, run_experiment
 from trainlab.experiments.bergstra2012 import DIMS, grid_points, objective, real_trials, synthetic, synthetic_problem

@@ -36,8 +36,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from trainlab.errors import UserError
     from trainlab.gradcheck import GradCheckConfig, check_gradients
     from trainlab.gradcheck.settings import DTYPES

@@ -16,15 +16,15 @@ matrix product tests every pixel of every object at once.
 from __future__ import annotations
 
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Iterator, TypeVar
+from typing import TypeVar
 
 import torch
 
 from trainlab.data.base import Dataset, Split, seeded_generator
 from trainlab.errors import UserError
+from trainlab.threads import intra_op_threads
 
 TRIANGLE, PARALLELOGRAM, ELLIPSE = 0, 1, 2
 SHAPES = ("triangle", "parallelogram", "ellipse")
@@ -131,19 +131,6 @@ class Scenes:
     background: torch.Tensor  # [B] grey level
     first_grey: torch.Tensor
     second_grey: torch.Tensor
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run torch on one thread, then restore the setting. The tensors here are
-    small, so intra-op threads gain little, and on a busy machine their
-    hand-offs cost far more than the work (measured: 40x slower on 2 cores)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _uniform(n: int, low: float, high: float, gen: torch.Generator) -> torch.Tensor:
@@ -259,7 +246,7 @@ def coverage(objects: Objects, size: int = 32, antialias: bool = True,
     four (and measured 4x slower). Chunks of
     ``chunk`` objects keep the ``[chunk, 4, size^2]`` values in cache.
     """
-    with _one_thread():
+    with intra_op_threads(1):
         return _coverage(objects, size, antialias, chunk)
 
 
@@ -289,7 +276,7 @@ def generate(n: int, gen: torch.Generator, config: ShapesetConfig = ShapesetConf
 
     Scenes are made in blocks of ``BLOCK`` so that every intermediate stays small.
     """
-    with _one_thread():
+    with intra_op_threads(1):
         blocks = [_block(min(BLOCK, n - start), gen, config) for start in range(0, n, BLOCK)]
     return _concat(blocks)
 

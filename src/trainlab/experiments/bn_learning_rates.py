@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from trainlab.config import TrainConfig
 from trainlab.data import load
 from trainlab.experiments.base import Claim, Context, Experiment, Result, register, save_figure
-from trainlab.experiments.bn_common import single_thread
+from trainlab.threads import intra_op_threads
 from trainlab.train import Trainer
 
 TRAINED = 0.9  # validation accuracy that counts as "trains"
@@ -105,7 +105,7 @@ class BNLearningRates(Experiment):
         dataset = dataclasses.replace(dataset, train=dataset.train.subset(min(len(dataset.train), budget.steps * 60)),
                                       val=dataset.val.subset(budget.val_examples))
         rows = []
-        with single_thread():
+        with intra_op_threads(1):
             for bn in (False, True):
                 for scale in budget.scales:
                     for lr in budget.lrs:

@@ -23,7 +23,8 @@ from torch import nn
 from trainlab.config import TrainConfig
 from trainlab.data import load
 from trainlab.experiments.base import Claim, Context, Experiment, Result, register, save_figure
-from trainlab.experiments.bn_common import single_thread, total_variation
+from trainlab.experiments.bn_common import total_variation
+from trainlab.threads import intra_op_threads
 from trainlab.train import Callback, Trainer, evaluate
 
 WIDTH, DEPTH, BATCH, LR, INIT_STD = 100, 3, 60, 1.0, 0.01
@@ -146,7 +147,7 @@ class Ioffe2015MNIST(Experiment):
         unit = int(torch.randint(WIDTH, (1,), generator=torch.Generator().manual_seed(ctx.seed)))
         every = max(budget.steps // budget.evaluations, 1)
         acc, status = {}, {}
-        with single_thread():
+        with intra_op_threads(1):
             for bn, config in configs(budget.steps, ctx.seed).items():
                 recorder = Recorder(every, test, sample, unit)
                 result = Trainer(config, dataset=dataset, callbacks=[recorder], progress=ctx.progress).fit()

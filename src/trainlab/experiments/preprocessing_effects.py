@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from trainlab.config import TrainConfig
 from trainlab.data import Dataset, Split, load
 from trainlab.experiments.base import Claim, Context, Experiment, Result, register, save_figure
-from trainlab.experiments.bn_common import single_thread
+from trainlab.threads import intra_op_threads
 from trainlab.preprocess import (MeanSubtraction, PCAWhitening, Pipeline, Standardize, ZCAWhitening,
                                  transform_dataset)
 from trainlab.train import Callback, Trainer
@@ -155,7 +155,7 @@ class PreprocessingEffects(Experiment):
         x = raw.train.x
         every = max(budget.steps // budget.evaluations, 1)
         runs, curves = [], []
-        with single_thread():
+        with intra_op_threads(1):
             fitted, warned = fit_transforms(x)
             pit, near = pitfall(x, fitted), closeness(x, fitted)
             for name in ORDER:

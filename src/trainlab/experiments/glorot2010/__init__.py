@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from trainlab.errors import UserError
-from trainlab.experiments._threads import intra_op_threads
+from trainlab.threads import intra_op_threads
 from trainlab.experiments.base import Context, Experiment, Result, register
 from trainlab.experiments.glorot2010 import claims, figures
 from trainlab.experiments.glorot2010.cost import full_profile_cost

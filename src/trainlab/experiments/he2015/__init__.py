@@ -33,7 +33,7 @@ from torch import nn
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
 from trainlab.errors import DataError
-from trainlab.experiments._threads import intra_op_threads
+from trainlab.threads import intra_op_threads
 from trainlab.experiments.base import Claim, Context, Experiment, Result, register
 from trainlab.experiments.he2015.figures import plot_curves, plot_init
 from trainlab.train import Callback, Trainer, make_model

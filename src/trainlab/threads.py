@@ -1,4 +1,4 @@
-"""A scoped intra-op thread count for reproductions made of many tiny training steps."""
+"""A scoped intra-op thread count for work made of many small tensor operations."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -11,11 +11,10 @@ import torch
 def intra_op_threads(n: int) -> Iterator[None]:
     """Run the block with ``n`` intra-op threads, then restore the previous count.
 
-    Minibatches of 10 (Glorot & Bengio) or 64 (He et al.) through layers of a
-    few hundred units make matrix products too small to split across threads:
-    on the two-core machine these reproductions are budgeted for, shared with
-    other work, one thread trained 3x faster than two (population and probed
-    runs alike).
+    Matrix products of a minibatch of 10 to 64 through layers of a few hundred
+    units, or Shapeset's per-pixel tests, are too small to split across threads:
+    on two cores shared with other work, one thread measured 3x to 40x faster
+    than two, because the hand-offs cost more than the arithmetic.
     """
     previous = torch.get_num_threads()
     torch.set_num_threads(n)
