@@ -26,6 +26,7 @@ from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
 from trainlab.errors import UserError
 from trainlab.losses import get_loss
+from trainlab.population.manual import ManualBackward, manual_layers
 from trainlab.population.optim import make_stacked_optimizer
 from trainlab.population.spec import check_population, optimizer_family
 from trainlab.population.stacked import StackedMLP
@@ -127,9 +128,13 @@ class PopulationTrainer:
         self.alive = list(range(len(self.configs)))
         self.lr = self._vector([c.lr for c in self.configs])
         self.weight_decay = self._vector([c.weight_decay for c in self.configs])
+        self.has_decay = any(c.weight_decay > 0 for c in self.configs)
         self.scheduled = any(c.schedule != "constant" for c in self.configs)
         self.optimizer = make_stacked_optimizer(optimizer_family(first), self.net.parameters(),
                                                 self._vector([c.effective_momentum for c in self.configs]))
+        layers = manual_layers(self.net, first.loss)
+        self.manual = ManualBackward(self.net, layers) if layers is not None else None
+        self.fused_sgd = optimizer_family(first) == "sgd" and all(c.effective_momentum == 0 for c in self.configs)
         self.members = [_Member(k, c, self._run_dir(k, c)) for k, c in enumerate(self.configs)]
         self.step = 0
         self.samples = 0
@@ -166,9 +171,10 @@ class PopulationTrainer:
             self._perms = self._permutations(epoch)
         if self._perms.shape[0] == 1:  # every alive member shares one seed, hence one batch
             idx = self._perms[0, lo:hi]
-        else:
-            idx = self._perms[:, lo:hi]
-        return xs[idx], ys[idx]
+            return xs.index_select(0, idx), ys.index_select(0, idx)
+        idx = self._perms[:, lo:hi]
+        flat = idx.reshape(-1)  # one gather over all members' rows, viewed back as [K, B, ...]
+        return xs.index_select(0, flat).view(*idx.shape, *xs.shape[1:]), ys.index_select(0, flat).view(idx.shape)
 
     def _permutations(self, epoch: int) -> torch.Tensor:
         """``[K, N]`` shuffles of the alive members (``[1, N]`` if they share a seed), as Trainer.batch draws them."""
@@ -231,9 +237,16 @@ class PopulationTrainer:
         lr = self._lrs(self.step)
         x, y = self.batch(self.step)
         params = self.net.parameters()
-        losses = self.losses(self.net(x, train=True), y)
-        grads = torch.autograd.grad(losses.sum(), params)
-        self.optimizer.step(params, list(grads), lr)
+        decay = self.weight_decay if self.has_decay else None
+        if self.manual is not None and self.fused_sgd:
+            losses = self.manual.sgd_step(x, y, lr, decay)
+        else:
+            if self.manual is not None:
+                losses, grads = self.manual.gradients(x, y, decay)
+            else:
+                losses = self.losses(self.net(x, train=True), y)
+                grads = list(torch.autograd.grad(losses.sum(), params))
+            self.optimizer.step(params, grads, lr)
         self.window_sum += losses.detach()
         self.window_count += 1
         self.samples += y.shape[-1]
