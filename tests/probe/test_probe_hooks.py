@@ -151,3 +151,22 @@ def test_nan_activations_are_counted():
         record = probe.measure(torch.randn(10, 4))
     assert record.layer("0").activation.nan_count == 10
     assert record.layer("0").activation.inf_count == 0
+
+
+def test_update_ratio_of_a_large_weight_is_estimated_on_a_fixed_subsample():
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Linear(100, 300), nn.Tanh(), nn.Linear(300, 3))  # 30,000 and 900 weights
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)  # not plain SGD: the change is measured
+    x, y = _batch(64)[0].repeat(1, 9)[:, :100], _batch(64)[1]
+    with Probe(model, config=ProbeConfig(batch=0, on_train_batch=True, sample=4096)) as probe:
+        for _ in range(2):
+            before = [model[0].weight.detach().clone(), model[2].weight.detach().clone()]
+            probe.begin_step()
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            probe.after_backward()
+            optimizer.step()
+            record = probe.end_step(0)
+    exact = [((m.weight.detach() - w).norm() / w.norm()).item() for m, w in zip((model[0], model[2]), before)]
+    assert record.layer("0").update_ratio == pytest.approx(exact[0], rel=0.05)  # 4,096 of 30,000 coordinates
+    assert record.layer("2").update_ratio == pytest.approx(exact[1], rel=1e-5)  # small enough: exact

@@ -24,7 +24,10 @@ class ProbeConfig:
     * ``saturation_threshold``: ``|u| >= threshold`` is saturated (``u`` is the
       output rescaled to [-1, 1]); None picks the per-activation default of
       :data:`trainlab.probe.stats.SATURATION_DEFAULTS`.
-    * ``bins``: histogram bins; ``sample``: values used for percentiles.
+    * ``bins``: histogram bins; ``sample``: tensors with more values than this
+      have their percentiles and histogram estimated, and weights with more
+      coordinates their update ratio measured, on a fixed subsample of this
+      many values (:mod:`trainlab.probe.stats`); moments and fractions stay exact.
     """
 
     every: int = 50

@@ -15,7 +15,8 @@ class LayerStats:
 
     ``activation``: the layer's output; ``backprop_grad``: dLoss/d(output);
     ``weight_grad``: dLoss/d(weight) (None for layers without a weight);
-    ``update_ratio``: ||W_after - W_before|| / ||W_before|| of the optimizer step
+    ``update_ratio``: ||W_after - W_before|| / ||W_before|| of the optimizer step,
+    on a fixed subsample of ``ProbeConfig.sample`` coordinates for larger weights
     (or ``lr * ||grad|| / ||W||`` when :meth:`Probe.measure` is given ``lr``);
     ``jacobian_singular_mean``: mean singular value of d(this activation) /
     d(previous activation), averaged over examples (Glorot & Bengio 2010, section 4.2.2).

@@ -244,7 +244,9 @@ def finish(partials: Sequence[Partial], *, bins: int) -> torch.Tensor:
         order += members
         blocks.append(_sorted_block(torch.stack([partials[i].sample for i in members]), [partials[i].spec for i in members],
                                     bins))
-    tail = torch.cat(blocks)[torch.argsort(torch.tensor(order, device=device))]  # [n, 5 + 2 + bins]
+    tail = torch.cat(blocks) if len(blocks) > 1 else blocks[0]  # [n, 5 + 2 + bins]
+    if order != sorted(order):
+        tail = tail[torch.argsort(torch.tensor(order, device=device))]
     mean, var, sat, dead, nan_count, inf_count = scalars.unbind(1)
     head = torch.stack([mean, var.clamp_min(0).sqrt(), var], dim=1)
     pct, lo_hi, counts = tail[:, :len(PERCENTILES)], tail[:, len(PERCENTILES):len(PERCENTILES) + 2], tail[:, -bins:]
@@ -252,8 +254,10 @@ def finish(partials: Sequence[Partial], *, bins: int) -> torch.Tensor:
 
 
 def _sort_rows(block: torch.Tensor) -> torch.Tensor:
+    """Each row of ``block`` (a fresh tensor) sorted; on the CPU in place, with numpy."""
     if block.device.type == "cpu":
-        return torch.from_numpy(np.sort(block.numpy(), axis=1))
+        block.numpy().sort(axis=1)
+        return block
     return block.sort(dim=1).values
 
 
@@ -266,7 +270,7 @@ def _sorted_block(block: torch.Tensor, specs: Sequence[Spec], bins: int) -> torc
     device = block.device
     rows = _sort_rows(block)
     n_rows, size = rows.shape
-    finite = torch.isfinite(rows).sum(dim=1, keepdim=True)  # non-finite values sorted last
+    finite = torch.searchsorted(rows, torch.full((n_rows, 1), math.inf, device=device))  # +inf sorted last
     last = (finite - 1).clamp_min(0)
     q = torch.tensor([p / 100 for p in PERCENTILES], device=device)
     pos = q * last.float()
@@ -305,7 +309,7 @@ def reduce_tensor(t: torch.Tensor, spec: Spec, *, bins: int, sample: int = DEFAU
 def decode(row: list[float], spec: Spec, *, bins: int) -> TensorStats:
     """A :class:`TensorStats` from one host row made by :func:`reduce_tensor`."""
     value = dict(zip(FIELDS, row[:len(FIELDS)]))
-    counts = [int(round(c)) for c in row[len(FIELDS):len(FIELDS) + bins]]
+    counts = list(map(int, row[len(FIELDS):len(FIELDS) + bins]))  # whole numbers in float32
     lo, hi = value["hist_lo"], value["hist_hi"]
     edges = [lo + (hi - lo) * i / bins for i in range(bins + 1)]
     return TensorStats(
