@@ -143,3 +143,14 @@ def test_every_figure_is_written(record):
     for path in rec["figures"].values():
         assert (out / path).stat().st_size > 1000
     assert len(rec["claims"]) == 7 and all(c["evidence"] for c in rec["claims"])
+
+
+def test_confidence_interval_is_students_t_clipped_to_percent_bounds():
+    from scipy import stats
+
+    from trainlab.experiments.glorot2010.table1 import confidence_interval
+
+    values = [50.0, 52.0, 55.0]
+    expected = stats.t.interval(0.95, 2, loc=sum(values) / 3, scale=stats.sem(values))
+    assert confidence_interval(values) == pytest.approx(expected)
+    assert confidence_interval([3.0, 26.9]) == (0.0, 100.0)

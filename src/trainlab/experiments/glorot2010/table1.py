@@ -63,15 +63,17 @@ def _member(label: str, cfg: TrainConfig, result: Any) -> Member:
     return Member(label, cfg.lr, cfg.seed, result.status, error(result.val_accuracy), error(result.test_accuracy))
 
 
-def confidence_interval(values: list[float], level: float = 0.95) -> tuple[float, float]:
-    """Student-t interval for the mean of ``values`` (a point when there is one value)."""
+def confidence_interval(values: list[float], level: float = 0.95, *, bounds: tuple[float, float] = (0.0, 100.0)
+                        ) -> tuple[float, float]:
+    """Student-t interval for the mean of ``values`` (a point when there is one value),
+    clipped to ``bounds``: an error rate in percent cannot leave [0, 100]."""
     from scipy import stats
 
     mean = statistics.fmean(values)
     if len(values) < 2:
         return mean, mean
     half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
-    return mean - half, mean + half
+    return max(bounds[0], mean - half), min(bounds[1], mean + half)
 
 
 def summarize(members: list[Member], data: LoadedData, profile: GlorotProfile) -> tuple[list[dict], list[dict]]:
