@@ -84,6 +84,13 @@ def test_sgd_and_momentum_members_with_different_seeds_inits_and_a_diverging_mem
     assert statuses == ["completed"] * 4 + ["diverged"]
 
 
+def test_plain_sgd_members_sharing_a_seed_with_weight_decay(tmp_path):
+    """The fused SGD step of the hand-written backward, with one batch shared by all members."""
+    base = BASE.replace(activation="sigmoid", seed=5)
+    configs = [base.replace(lr=lr, weight_decay=wd) for lr, wd in ((0.05, 0.0), (0.3, 0.01), (1.0, 0.001))]
+    check_population(configs, toy_dataset(seed=3), tmp_path)
+
+
 def test_shared_seed_batch_norm_members(tmp_path):
     dataset = toy_dataset(seed=1)
     base = BASE.replace(batch_norm="before", activation="relu", seed=4)

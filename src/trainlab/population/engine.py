@@ -7,7 +7,9 @@ generator), the same loss with its L2 term, torch.optim's update arithmetic,
 the same logging windows, divergence rule and evaluation schedule, and the same
 run-directory records. Members that diverge (or that ``on_eval`` stops) are
 frozen: their state is kept and they are dropped from the batched computation,
-so the rest carry on unaffected and faster.
+so the rest carry on unaffected and faster. Plain MLPs under softmax
+cross-entropy skip autograd (:mod:`trainlab.population.manual`); batch
+normalization, the SVM loss and other activations go through autograd.
 """
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ class ManualBackward:
         inputs = []
         for layer in self.layers:
             inputs.append(h)
-            h = self.net._linear(layer.linear, h, shared)
+            h = self.net.linear(layer.linear, h, shared)
             shared = False
             if layer.activation is not None:
                 h = layer.activation(h)

@@ -85,7 +85,7 @@ class StackedMLP:
             if op is None:
                 x = x.flatten(1) if shared else x.flatten(2)
             elif isinstance(op, _Linear):
-                x = self._linear(op, x, shared)
+                x = self.linear(op, x, shared)
                 shared = False
             elif isinstance(op, _BatchNorm):
                 x = self._batch_norm(op, x, train)
@@ -95,7 +95,8 @@ class StackedMLP:
 
     __call__ = forward
 
-    def _linear(self, op: _Linear, x: torch.Tensor, shared: bool) -> torch.Tensor:
+    def linear(self, op: _Linear, x: torch.Tensor, shared: bool) -> torch.Tensor:
+        """``x W^T + b`` per member; ``x`` is ``[K, B, in]``, or ``[B, in]`` shared by all members."""
         w = self.params[op.weight]
         b = self.params[op.bias][:, None, :] if op.bias else None
         if shared:  # one GEMM against every member's weights: [B, in] x [in, K*out]
