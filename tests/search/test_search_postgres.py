@@ -132,11 +132,12 @@ def test_two_workers_share_one_study_and_record_every_trial_once(tmp_path, postg
 
 
 def test_a_killed_worker_leaves_a_failed_trial_and_a_restart_finishes_the_study(tmp_path, postgres_url):
-    victim = worker(tmp_path, postgres_url, "victim", seed=5, trials=4, steps=3000, study="killed")
+    # trials long enough that none can finish before the kill, however fast the machine
+    victim = worker(tmp_path, postgres_url, "victim", seed=5, trials=4, steps=500_000, study="killed")
     deadline = time.time() + 120
     running = []
     while time.time() < deadline and not running:
-        time.sleep(0.5)
+        time.sleep(0.1)
         try:
             running = [t for t in trials_of(postgres_url, "killed") if t.state == optuna.trial.TrialState.RUNNING]
         except KeyError:  # the study does not exist yet
