@@ -27,7 +27,7 @@ from trainlab.config import TrainConfig
 from trainlab.data import load
 from trainlab.data.base import Dataset, Split
 from trainlab.population import train_population
-from trainlab.train import epoch_seed
+from trainlab.train import epoch_permutation
 
 SIZES = (1, 4, 16, 64)
 TARGET_K, TARGET = 16, 4.0
@@ -63,7 +63,7 @@ def plain_torch(config: TrainConfig, dataset: Dataset) -> None:
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
     x_all, y_all = dataset.train.epoch(0).x, dataset.train.epoch(0).y
     n, b = len(y_all), config.batch_size
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(epoch_seed(config.seed, 0)))
+    perm = epoch_permutation(config.seed, 0, n)
     plain_evaluate(model, dataset.val)
     window = torch.zeros(())
     for step in range(config.steps):

@@ -23,7 +23,7 @@ from trainlab.config import TrainConfig
 from trainlab.data import load
 from trainlab.data.base import Dataset
 from trainlab.runs import RunDir
-from trainlab.train import Trainer, epoch_seed
+from trainlab.train import Trainer, epoch_permutation
 
 CASES = [
     ("5x1000 tanh MLP, batch 128", dict(depth=5, width=1000, activation="tanh", batch_size=128), 150),
@@ -41,7 +41,7 @@ def plain_loop(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, lr: 
     for step in range(steps):
         epoch, i = divmod(step, per_epoch)
         if i == 0:
-            perm = torch.randperm(n, generator=torch.Generator().manual_seed(epoch_seed(seed, epoch)))
+            perm = epoch_permutation(seed, epoch, n)
             xs, ys = x[perm], y[perm]
         xb, yb = xs[i * batch:(i + 1) * batch], ys[i * batch:(i + 1) * batch]
         opt.zero_grad(set_to_none=True)

@@ -116,6 +116,30 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7919 + 17) % (2**63 - 1)
 
 
+def epoch_permutation(seed: int, epoch: int, n: int) -> torch.Tensor:
+    """The order in which a run with ``seed`` visits ``n`` training examples in ``epoch``."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(epoch_seed(seed, epoch)))
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """How a configuration's budget splits into batches over ``n_train`` examples."""
+
+    batch_size: int
+    steps_per_epoch: int
+    total_steps: int
+
+
+def batch_plan(config: TrainConfig, n_train: int) -> BatchPlan:
+    """Batch size (0 means full batch), steps per epoch and total steps; rejects a batch larger than the data."""
+    if config.batch_size > n_train:
+        raise UserError(f"batch size {config.batch_size} is larger than the {n_train} training examples; "
+                        f"use --batch-size {n_train} or less (or 'full')")
+    batch_size = config.batch_size or n_train
+    steps_per_epoch = math.ceil(n_train / batch_size)
+    return BatchPlan(batch_size, steps_per_epoch, config.steps or math.ceil((config.epochs or 1.0) * steps_per_epoch))
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, split: Split, loss_fn, device: torch.device) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` on ``split`` in evaluation mode."""
@@ -175,12 +199,8 @@ class Trainer:
         if self.dataset is None:
             self.dataset = prepare_data(cfg, run_dir=self.run.path if self.run is not None else None)
         self.n_train = len(self.dataset.train)
-        if cfg.batch_size > self.n_train:
-            raise UserError(f"batch size {cfg.batch_size} is larger than the {self.n_train} training examples; "
-                            f"use --batch-size {self.n_train} or less (or 'full')")
-        self.batch_size = cfg.batch_size or self.n_train
-        self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
-        self.total_steps = cfg.steps or math.ceil((cfg.epochs or 1.0) * self.steps_per_epoch)
+        plan = batch_plan(cfg, self.n_train)
+        self.batch_size, self.steps_per_epoch, self.total_steps = plan.batch_size, plan.steps_per_epoch, plan.total_steps
         lsuv_batch = self.dataset.train.epoch(0).x[:500] if cfg.init == "lsuv" else None
         self.model = make_model(cfg, self.dataset, data=lsuv_batch).to(self.device)
         self.optimizer = make_optimizer(cfg, self.model)
@@ -229,7 +249,7 @@ class Trainer:
         if self._epoch_cache is None or self._epoch_cache[0] != epoch:
             data = self.dataset.train.epoch(epoch)
             if self.batch_size < self.n_train:
-                perm = torch.randperm(self.n_train, generator=torch.Generator().manual_seed(epoch_seed(self.config.seed, epoch)))
+                perm = epoch_permutation(self.config.seed, epoch, self.n_train)
                 xs, ys = data.x[perm], data.y[perm]
             else:
                 xs, ys = data.x, data.y

@@ -34,8 +34,9 @@ from trainlab.population.spec import check_population, optimizer_family
 from trainlab.population.stacked import StackedMLP
 from trainlab.progress import Progress
 from trainlab.runs import RunDir, atomic_write_text
-from trainlab.train import (EVAL_BATCH, RunResult, _finite_or_none, _jsonl, _StopFlag, epoch_seed, lr_at,
-                            make_model, prepare_data, resolve_device)
+from trainlab.train import (EVAL_BATCH, RunResult, _finite_or_none, _jsonl, _StopFlag, batch_plan,
+                            epoch_permutation, lr_at, make_model, prepare_data, resolve_device)
+
 
 def _softmax_losses(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Each member's mean softmax cross-entropy: ``[K, B, C]``, ``[K, B]`` -> ``[K]``."""
@@ -116,12 +117,8 @@ class PopulationTrainer:
         self.device = resolve_device(first.device)
         self.dataset = dataset if dataset is not None else prepare_data(first)
         self.n_train = len(self.dataset.train)
-        if first.batch_size > self.n_train:
-            raise UserError(f"batch size {first.batch_size} is larger than the {self.n_train} training examples; "
-                            f"use --batch-size {self.n_train} or less (or 'full')")
-        self.batch_size = first.batch_size or self.n_train
-        self.steps_per_epoch = math.ceil(self.n_train / self.batch_size)
-        self.total_steps = first.steps or math.ceil((first.epochs or 1.0) * self.steps_per_epoch)
+        plan = batch_plan(first, self.n_train)
+        self.batch_size, self.steps_per_epoch, self.total_steps = plan.batch_size, plan.steps_per_epoch, plan.total_steps
         self.progress, self.on_eval, self.out = progress, on_eval, Path(out) if out is not None else None
         self.loss_fn = get_loss(first.loss)
         self.batched_loss = BATCHED_LOSSES.get(first.loss) or torch.func.vmap(self.loss_fn)
@@ -181,8 +178,7 @@ class PopulationTrainer:
     def _permutations(self, epoch: int) -> torch.Tensor:
         """``[K, N]`` shuffles of the alive members (``[1, N]`` if they share a seed), as Trainer.batch draws them."""
         seeds = [self.configs[k].seed for k in self.alive]
-        unique = {s: torch.randperm(self.n_train, generator=torch.Generator().manual_seed(epoch_seed(s, epoch)))
-                  for s in dict.fromkeys(seeds)}
+        unique = {s: epoch_permutation(s, epoch, self.n_train) for s in dict.fromkeys(seeds)}
         rows = list(unique.values()) if len(unique) == 1 else [unique[s] for s in seeds]
         return torch.stack(rows).to(self.device)
 
