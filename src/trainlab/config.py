@@ -160,13 +160,17 @@ def _positive(name: str, value: float, hint: str = "") -> None:
         raise UserError(f"{name} must be positive, got {value}" + (f"; {hint}" if hint else ""))
 
 
-def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML configuration file of flat ``key = value`` pairs (flag names, ``-`` or ``_``)."""
+def read_toml(path: str | Path, kind: str, *, hint: str = "") -> dict[str, Any]:
+    """Parse the TOML file ``path``; a missing or malformed ``kind`` file is a :class:`UserError`."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"configuration file {path} does not exist")
+        raise UserError(f"{kind} file {path} does not exist" + (f"; {hint}" if hint else ""))
     try:
-        raw = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"configuration file {path} is not valid TOML: {exc}") from None
-    return {key.replace("-", "_"): value for key, value in raw.items()}
+        raise UserError(f"{kind} file {path} is not valid TOML: {exc}") from None
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML configuration file of flat ``key = value`` pairs (flag names, ``-`` or ``_``)."""
+    return {key.replace("-", "_"): value for key, value in read_toml(path, "configuration").items()}

@@ -24,20 +24,14 @@ held at while ``--lr-first`` tunes the learning rate alone.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 import optuna
 
-from trainlab.config import TrainConfig
+from trainlab.config import TrainConfig, read_toml
 from trainlab.errors import UserError, choose
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 KINDS = ("uniform", "log-uniform", "int", "categorical")
 
@@ -183,11 +177,5 @@ def parse_space(raw: Mapping[str, Any], *, source: str = "search space") -> Sear
 
 
 def load_space(path: str | Path) -> SearchSpace:
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"search-space file {path} does not exist; see examples/search-space.toml")
-    try:
-        raw = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"search-space file {path} is not valid TOML: {exc}") from None
+    raw = read_toml(path, "search-space", hint="see examples/search-space.toml")
     return parse_space(raw, source=str(path))
