@@ -8,6 +8,7 @@ loss above ``divergence_factor`` times the initial loss) ends a run with status
 """
 from __future__ import annotations
 
+import json
 import math
 import signal
 import threading
@@ -412,8 +413,6 @@ def _finite_or_none(value: float | None) -> float | None:
 
 
 def _jsonl(record: dict[str, Any]) -> str:
-    import json
-
     return json.dumps({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}) + "\n"
 
 
