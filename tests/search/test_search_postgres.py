@@ -143,6 +143,9 @@ def test_a_killed_worker_leaves_a_failed_trial_and_a_restart_finishes_the_study(
         except KeyError:  # the study does not exist yet
             continue
     assert running, "the worker never started a trial"
+    # a trial killed between its ask and its first heartbeat could never be judged stale;
+    # wait past one heartbeat so that every trial the worker asked for has beaten
+    time.sleep(2.0)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     # the worker asks for its population of 2 one trial at a time, so the second may have
