@@ -121,3 +121,12 @@ def test_pruners_stop_trials_through_the_population(tmp_path, pruner):
     pruned = [t for t in result["trials"] if t["status"] == "pruned"]
     for t in pruned:
         assert RunDir(t["run_dirs"][0]).summary()["steps"] < 40
+
+
+def test_the_sqlite_study_is_in_write_ahead_log_mode(tmp_path):
+    import sqlite3
+
+    search(tmp_path, trials=2, population=2, sampler="random")
+    with sqlite3.connect(tmp_path / "s" / "study.db") as db:  # the mode is stored in the file
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert len(study(tmp_path).trials) == 2

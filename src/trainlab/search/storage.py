@@ -68,8 +68,11 @@ def open_storage(url: str, *, heartbeat: float, attempts: int = 5) -> optuna.sto
     for attempt in range(attempts):
         try:
             with quiet_optuna():
-                return optuna.storages.RDBStorage(url, heartbeat_interval=max(int(heartbeat), 1),
-                                                  grace_period=max(int(3 * heartbeat), 2))
+                storage = optuna.storages.RDBStorage(url, heartbeat_interval=max(int(heartbeat), 1),
+                                                     grace_period=max(int(3 * heartbeat), 2))
+            if url.startswith("sqlite"):
+                _write_ahead_log(storage)
+            return storage
         except ImportError as exc:
             raise UserError(f"the database driver for {redact(url)} is missing ({exc}); "
                             f"install it, e.g. pip install 'trainlab[postgres]'") from None
@@ -78,6 +81,25 @@ def open_storage(url: str, *, heartbeat: float, attempts: int = 5) -> optuna.sto
                 raise
             time.sleep(0.5 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _write_ahead_log(storage: optuna.storages.RDBStorage) -> None:
+    """SQLite in write-ahead-log mode with ``synchronous=NORMAL``: a commit appends to the
+    log instead of syncing the database file twice, which makes Optuna's many small
+    transactions (one per suggested value, user attribute and result) about twice as
+    fast. The study stays consistent if a worker is killed; only a power cut can lose
+    the last commits (https://www.sqlite.org/wal.html).
+    """
+    import sqlalchemy
+
+    @sqlalchemy.event.listens_for(storage.engine, "connect")
+    def _pragmas(connection, _record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    storage.engine.dispose()  # connections opened while creating the schema lack the pragmas
 
 
 class Heartbeat:
