@@ -8,8 +8,9 @@ from trainlab.cli.train import report
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("resume", help="continue an interrupted run",
-                       description="Continue a run from its last checkpoint; it ends with the numbers "
-                                   "an uninterrupted run would have (CPU, same seed).")
+                       description="Continue a run (or a population from `trainlab train` with lists) from its "
+                                   "last checkpoint; it ends with the numbers an uninterrupted run would "
+                                   "have (CPU, same seed).")
     p.add_argument("run_dir", metavar="DIR", help="the run directory")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -17,6 +18,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from trainlab.population.engine import is_population_dir
+
+    if is_population_dir(args.run_dir):  # `trainlab train` with lists wrote member-000, member-001, ...
+        from pathlib import Path
+
+        from trainlab.population.command import report_population
+        from trainlab.population.engine import resume_population
+
+        results = resume_population(args.run_dir, progress=not args.quiet)
+        report_population(Path(args.run_dir), results, as_json=args.json)
+        return 0
     from trainlab.train import resume
 
     report(resume(args.run_dir, progress=not args.quiet), args.json)

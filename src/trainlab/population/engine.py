@@ -7,7 +7,10 @@ generator), the same loss with its L2 term, torch.optim's update arithmetic,
 the same logging windows, divergence rule and evaluation schedule, and the same
 run-directory records. Members that diverge (or that ``on_eval`` stops) are
 frozen: their state is kept and they are dropped from the batched computation,
-so the rest carry on unaffected and faster. Plain MLPs under softmax
+so the rest carry on unaffected and faster. A population with an ``out`` folder
+is checkpointed there (``population.pt``: every ``checkpoint_every`` steps, on
+SIGINT/SIGTERM and at the end); :func:`resume_population` continues it to the
+numbers an uninterrupted run gives (on CPU). Plain MLPs under softmax
 cross-entropy skip autograd (:mod:`trainlab.population.manual`); batch
 normalization, the SVM loss and other activations go through autograd.
 """
@@ -26,14 +29,14 @@ from torch import nn
 
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
-from trainlab.errors import UserError
+from trainlab.errors import CheckpointError, UserError
 from trainlab.losses import get_loss
 from trainlab.population.manual import ManualBackward, manual_layers
 from trainlab.population.optim import make_stacked_optimizer
 from trainlab.population.spec import check_population, optimizer_family
 from trainlab.population.stacked import StackedMLP
 from trainlab.progress import Progress
-from trainlab.runs import RunDir, atomic_write_text
+from trainlab.runs import RunDir, atomic_torch_save, atomic_write_text
 from trainlab.train import (EVAL_BATCH, RunResult, _finite_or_none, _jsonl, _StopFlag, batch_plan,
                             epoch_permutation, lr_at, make_model, prepare_data, resolve_device)
 
@@ -47,6 +50,8 @@ def _softmax_losses(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 BATCHED_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"softmax": _softmax_losses}
 """Fast per-member forms of :data:`trainlab.losses.LOSSES`; any other loss is vmapped."""
 
+CHECKPOINT = "population.pt"
+
 OnEval = Callable[[int, int, dict[str, Any]], "bool | None"]
 """``on_eval(step, member_index, record)``; returning True stops that member (status ``pruned``)."""
 
@@ -55,15 +60,18 @@ class PopulationResult(list):
     """The members' :class:`RunResult` in configuration order, plus the population's totals.
 
     ``state_dicts[k]`` is member ``k``'s final ``state_dict`` (at the step it
-    stopped); load it with :func:`member_model`.
+    stopped); load it with :func:`member_model`. ``configs[k]`` is its configuration.
     """
 
     def __init__(self, results: Sequence[RunResult], *, seconds: float, member_steps: int,
-                 state_dicts: Sequence[dict[str, torch.Tensor]]) -> None:
+                 state_dicts: Sequence[dict[str, torch.Tensor]], configs: Sequence[TrainConfig],
+                 trained_steps: int | None = None) -> None:
         super().__init__(results)
+        self.configs = list(configs)
         self.seconds = seconds
         self.member_steps = member_steps
-        self.member_steps_per_second = member_steps / seconds if seconds > 0 else 0.0
+        trained = member_steps if trained_steps is None else trained_steps  # this call's, after a resume
+        self.member_steps_per_second = trained / seconds if seconds > 0 else 0.0
         self.state_dicts = list(state_dicts)
 
 
@@ -87,6 +95,17 @@ class _Member:
         if self.metrics is not None:
             self.metrics.write(_jsonl(record))
 
+    SAVED = ("status", "steps", "samples", "train_seconds", "seconds", "last_train_loss", "last_eval", "state")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**{name: getattr(self, name) for name in self.SAVED},
+                "result": self.result.to_dict() if self.result is not None else None}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for name in self.SAVED:
+            setattr(self, name, state[name])
+        self.result = RunResult(**state["result"]) if state["result"] is not None else None
+
 
 def member_model(config: TrainConfig, dataset: Dataset, state: dict[str, torch.Tensor]) -> nn.Module:
     """A stand-alone model holding a member's ``state`` (from ``PopulationResult.state_dicts``)."""
@@ -107,7 +126,7 @@ class PopulationTrainer:
 
     def __init__(self, configs: Sequence[TrainConfig], *, dataset: Dataset | None = None,
                  out: str | Path | None = None, progress: bool = True, on_eval: OnEval | None = None,
-                 run_dirs: Sequence[str | Path] | None = None) -> None:
+                 run_dirs: Sequence[str | Path] | None = None, existing: bool = False) -> None:
         check_population(configs)
         if run_dirs is not None and len(run_dirs) != len(configs):
             raise UserError(f"got {len(run_dirs)} run directories for {len(configs)} members; give one per member")
@@ -120,6 +139,8 @@ class PopulationTrainer:
         plan = batch_plan(first, self.n_train)
         self.batch_size, self.steps_per_epoch, self.total_steps = plan.batch_size, plan.steps_per_epoch, plan.total_steps
         self.progress, self.on_eval, self.out = progress, on_eval, Path(out) if out is not None else None
+        self.existing = existing  # resuming: the members' run directories are already there
+        self.checkpoint_every = min(c.checkpoint_every for c in self.configs)
         self.loss_fn = get_loss(first.loss)
         self.batched_loss = BATCHED_LOSSES.get(first.loss) or torch.func.vmap(self.loss_fn)
         self.net = StackedMLP([build_like(c, self.dataset) for c in self.configs],
@@ -143,16 +164,19 @@ class PopulationTrainer:
         self.initial_loss = torch.zeros(len(self.configs))
         self._epoch: tuple[int, torch.Tensor, torch.Tensor] | None = None
         self._perms: torch.Tensor | None = None
+        self._steps_at_start = 0
 
     def _vector(self, values: list[float]) -> torch.Tensor:
         return torch.tensor(values, dtype=torch.float32, device=self.device)
 
     def _run_dir(self, index: int, config: TrainConfig) -> RunDir | None:
         if self.run_dirs is not None:
-            return RunDir.create(self.run_dirs[index], config, str(self.device))
-        if self.out is None:
+            path = Path(self.run_dirs[index])
+        elif self.out is not None:
+            path = self.out / member_dir_name(index)
+        else:
             return None
-        return RunDir.create(self.out / f"member-{index:03d}", config, str(self.device))
+        return RunDir(path) if self.existing else RunDir.create(path, config, str(self.device))
 
     # -- data -------------------------------------------------------------------
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -199,13 +223,16 @@ class PopulationTrainer:
 
     def fit(self) -> PopulationResult:
         started = time.perf_counter()
-        probe = self.dataset.val.subset(min(len(self.dataset.val), 1000))
-        self.initial_loss = torch.tensor(self.evaluate(probe)[0], dtype=torch.float64)
+        self._steps_at_start = sum(self.step if m.status == "running" else m.steps for m in self.members)
+        if self.step == 0:
+            probe = self.dataset.val.subset(min(len(self.dataset.val), 1000))
+            self.initial_loss = torch.tensor(self.evaluate(probe)[0], dtype=torch.float64)
         for m in self.members:
-            if m.run is not None:
-                m.run.truncate_metrics(-1)
+            if m.run is not None and m.status == "running":
+                m.run.truncate_metrics(self.step if self.step else -1)
                 m.metrics = m.run.open_metrics()
-        bar = Progress(self.total_steps, desc=f"population x{len(self.members)}", enabled=self.progress)
+        bar = Progress(self.total_steps, initial=self.step, desc=f"population x{len(self.members)}",
+                       enabled=self.progress)
         interrupted = False
         try:
             with _StopFlag() as stop:
@@ -220,16 +247,53 @@ class PopulationTrainer:
                         self._log_window(bar, started)
                         if self._eval_due() and self.alive:
                             self._evaluate_members(started)
+                        if self.step % self.checkpoint_every == 0:
+                            self.save_checkpoint()
                         tick = time.perf_counter()
                 if interrupted:
                     self.train_seconds += time.perf_counter() - tick
         finally:
             bar.close()
-        status = "interrupted" if interrupted else "completed"
-        if status == "completed" and self.alive:
+        if interrupted:
+            self.save_checkpoint()
+            bar.message(f"interrupted at step {self.step}; continue with `trainlab resume {self.out or '<dir>'}`")
+            self._stop(list(range(len(self.alive))), "interrupted", started)
+            return self._result(started)
+        if self.alive:
             self._evaluate_members(started, final=True)
-        self._stop(list(range(len(self.alive))), status, started)
+        self._stop(list(range(len(self.alive))), "completed", started)
+        self.save_checkpoint()
         return self._result(started)
+
+    # -- checkpoints -----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything :meth:`load_state_dict` needs to continue to the uninterrupted numbers."""
+        return {"step": self.step, "samples": self.samples, "train_seconds": self.train_seconds,
+                "window_sum": self.window_sum, "window_count": self.window_count, "alive": list(self.alive),
+                "initial_loss": self.initial_loss, "params": {n: p.detach() for n, p in self.net.params.items()},
+                "buffers": dict(self.net.buffers), "optimizer": self.optimizer.state_dict(),
+                "members": [m.state_dict() for m in self.members]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if len(state["members"]) != len(self.members):
+            raise CheckpointError(f"the checkpoint holds {len(state['members'])} members, the folder "
+                                  f"{len(self.members)}; it belongs to another population")
+        to = lambda t: t.to(self.device)  # noqa: E731
+        self.alive = list(state["alive"])
+        if len(self.alive) < len(self.members):
+            self._select(torch.tensor(self.alive, dtype=torch.long, device=self.device))
+        self.step, self.samples, self.train_seconds = state["step"], state["samples"], state["train_seconds"]
+        self.window_sum, self.window_count = to(state["window_sum"]), state["window_count"]
+        self.initial_loss = state["initial_loss"]
+        self.net.params = {n: to(t).requires_grad_(True) for n, t in state["params"].items()}
+        self.net.buffers = {n: to(t) for n, t in state["buffers"].items()}
+        self.optimizer.load_state_dict(_to_device(state["optimizer"], self.device))
+        for member, saved in zip(self.members, state["members"]):
+            member.load_state_dict(saved)
+
+    def save_checkpoint(self) -> None:
+        if self.out is not None:
+            atomic_torch_save(self.state_dict(), self.out / CHECKPOINT)
 
     def _train_step(self) -> None:
         lr = self._lrs(self.step)
@@ -321,12 +385,15 @@ class PopulationTrainer:
             self._close(member)
         keep = [p for p in range(len(self.alive)) if p not in set(positions)]
         if keep:
-            index = torch.tensor(keep, device=self.device)
-            self.net.select(index)
-            self.optimizer.select(index)
-            self.lr, self.weight_decay = self.lr[index], self.weight_decay[index]
-            self.window_sum, self.initial_loss = self.window_sum[index], self.initial_loss[index.cpu()]
+            self._select(torch.tensor(keep, device=self.device))
         self.alive = [self.alive[p] for p in keep]
+
+    def _select(self, index: torch.Tensor) -> None:
+        """Keep the batched state of the members at positions ``index`` only."""
+        self.net.select(index)
+        self.optimizer.select(index)
+        self.lr, self.weight_decay = self.lr[index], self.weight_decay[index]
+        self.window_sum, self.initial_loss = self.window_sum[index], self.initial_loss[index.cpu()]
         self._perms = None
 
     def _member_result(self, m: _Member, test_loss: float | None, test_acc: float | None) -> RunResult:
@@ -358,13 +425,58 @@ class PopulationTrainer:
         seconds = time.perf_counter() - started
         result = PopulationResult([m.result for m in self.members], seconds=seconds,
                                   member_steps=sum(m.steps for m in self.members),
-                                  state_dicts=[m.state for m in self.members])
+                                  trained_steps=sum(m.steps for m in self.members) - self._steps_at_start,
+                                  state_dicts=[m.state for m in self.members], configs=self.configs)
         if self.out is not None:
             summary = {"members": [r.to_dict() for r in result], "seconds": round(seconds, 4),
                        "member_steps": result.member_steps,
                        "member_steps_per_second": round(result.member_steps_per_second, 2)}
             atomic_write_text(self.out / "population.json", json.dumps(summary, indent=2) + "\n")
         return result
+
+
+def member_dir_name(index: int) -> str:
+    return f"member-{index:03d}"
+
+
+def _to_device(value: Any, device: torch.device) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, dict):
+        return {k: _to_device(v, device) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_device(v, device) for v in value)
+    return value
+
+
+def is_population_dir(path: str | Path) -> bool:
+    return (Path(path) / member_dir_name(0) / "config.json").is_file() and not (Path(path) / "config.json").exists()
+
+
+def resume_population(path: str | Path, *, progress: bool = True, dataset: Dataset | None = None) -> PopulationResult:
+    """Continue the population in ``path`` (``trainlab train`` with lists) from its last checkpoint.
+
+    Members that had diverged, been stopped or finished stay as they were; the
+    others continue from the checkpoint's step. A population killed before its
+    first checkpoint starts again from step 0.
+    """
+    path = Path(path)
+    members = sorted(p for p in path.glob("member-*") if (p / "config.json").is_file())
+    if not members or not is_population_dir(path):
+        raise CheckpointError(f"{path} is not a population directory (no member-000/config.json); "
+                              f"pass the folder that `trainlab train --lr a,b ...` printed")
+    configs = [RunDir(p).config() for p in members]
+    state = None
+    if (path / CHECKPOINT).exists():
+        try:
+            state = torch.load(path / CHECKPOINT, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types for a damaged file
+            raise CheckpointError(f"checkpoint {path / CHECKPOINT} is corrupt or unreadable ({type(exc).__name__}); "
+                                  f"delete it to restart the population from step 0") from None
+    trainer = PopulationTrainer(configs, dataset=dataset, out=path, progress=progress, existing=True)
+    if state is not None:
+        trainer.load_state_dict(state)
+    return trainer.fit()
 
 
 def train_population(configs: Sequence[TrainConfig], *, dataset: Dataset | None = None,

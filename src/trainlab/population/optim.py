@@ -13,7 +13,7 @@ Weight decay is not here: as in :mod:`trainlab.train` it is an L2 term of the lo
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 
@@ -26,6 +26,8 @@ def per_member(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 class StackedOptimizer(Protocol):
     def step(self, params: list[torch.Tensor], grads: list[torch.Tensor], lr: torch.Tensor) -> None: ...
     def select(self, keep: torch.Tensor) -> None: ...
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
 
 class StackedSGD:
@@ -48,6 +50,12 @@ class StackedSGD:
         self.momentum = self.momentum[keep]
         if self.buffers is not None:
             self.buffers = [b[keep] for b in self.buffers]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"buffers": self.buffers}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.buffers = state["buffers"]
 
 
 class StackedAdam:
@@ -73,6 +81,12 @@ class StackedAdam:
     def select(self, keep: torch.Tensor) -> None:
         self.m = [m[keep] for m in self.m]
         self.v = [v[keep] for v in self.v]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "m": self.m, "v": self.v}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.t, self.m, self.v = state["t"], state["m"], state["v"]
 
 
 def make_stacked_optimizer(family: str, params: list[torch.Tensor], momentum: torch.Tensor) -> StackedOptimizer:
