@@ -164,11 +164,13 @@ class Search:
                 if remaining <= 0:
                     break
                 trials = [study.ask() for _ in range(min(cfg.population, remaining))]
-            heartbeat.watch(t._trial_id for t in trials)  # ask-and-tell has no public trial id
+            study_id = self.storage.get_study_id_from_name(name)
+            ids = [self.storage.get_trial_id_from_study_id_trial_number(study_id, t.number) for t in trials]
+            heartbeat.watch(ids)
             try:
                 self.train(study, phase, name, trials)
             finally:
-                heartbeat.drop(t._trial_id for t in trials)
+                heartbeat.drop(ids)
         self.records.extend(r for r in self._study_records(study, phase.name) if r not in self.records)
 
     def dataset_for(self, config: TrainConfig) -> Dataset:
