@@ -82,7 +82,7 @@ PROFILES: dict[str, GlorotProfile] = {
         datasets=(DataBudget("shapeset", 2_000, _SHAPESET_QUICK),
                   DataBudget("mnist", 1_500, val_limit=2_000, test_limit=2_000),
                   DataBudget("cifar10", 1_000)),
-        dynamics_steps=3_000, dynamics_lr=0.1, probe_every=150, slice_steps=30),
+        dynamics_steps=20_000, dynamics_lr=0.1, probe_every=500, slice_steps=30),
     "full": GlorotProfile(
         depth=5, width=1000, batch_size=10, lrs=(0.003, 0.01, 0.03, 0.1, 0.3), seeds=3,
         datasets=(DataBudget("shapeset", 300_000, {"epoch_size": 50_000, "val_size": 10_000, "test_size": 10_000}),
