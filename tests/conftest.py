@@ -29,3 +29,23 @@ def data_dir() -> Path:
 def _repeatable_torch():
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture
+def kill_9_after():
+    """``kill_9_after(argv, path)``: run ``trainlab argv`` in a subprocess and SIGKILL it as soon as
+    ``path`` (a checkpoint) appears, as a crash or the OOM killer would."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def run(argv: list[str], path: Path) -> None:
+        victim = subprocess.Popen([sys.executable, "-m", "trainlab", *argv],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while not path.exists() and time.time() < deadline and victim.poll() is None:
+            time.sleep(0.005)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+    return run

@@ -2,11 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -62,19 +57,12 @@ def test_resume_of_a_non_run_directory_is_a_clear_error(tmp_path, capsys):
     assert "not a run directory" in capsys.readouterr().err
 
 
-def test_kill_9_then_resume_ends_with_the_uninterrupted_numbers(tmp_path, capsys):
+def test_kill_9_then_resume_ends_with_the_uninterrupted_numbers(tmp_path, capsys, kill_9_after):
     args = ["--dataset", "synthetic-blobs", "--depth", "2", "--width", "32", "--batch-size", "8", "--steps", "2000",
             "--log-every", "10", "--checkpoint-every", "50", "--quiet", "--json"]
     assert main(["train", *args, "--out", str(tmp_path / "full")]) == 0
     full = json.loads(capsys.readouterr().out)
-    victim = subprocess.Popen([sys.executable, "-m", "trainlab", "train", *args, "--out", str(tmp_path / "cut")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = tmp_path / "cut" / "checkpoint.pt"
-    deadline = time.time() + 120
-    while not checkpoint.exists() and time.time() < deadline and victim.poll() is None:
-        time.sleep(0.005)
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.wait()
+    kill_9_after(["train", *args, "--out", str(tmp_path / "cut")], tmp_path / "cut" / "checkpoint.pt")
     assert not (tmp_path / "cut" / "summary.json").exists(), "run finished before it could be killed"
     assert main(["resume", str(tmp_path / "cut"), "--quiet", "--json"]) == 0
     resumed = json.loads(capsys.readouterr().out)

@@ -4,9 +4,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 import torch
@@ -94,19 +91,12 @@ def test_bad_population_folders_are_clear_errors(tmp_path, capsys):
         resume_population(tmp_path / "p", dataset=blobs())
 
 
-def test_kill_9_then_trainlab_resume_ends_with_the_uninterrupted_numbers(tmp_path, capsys):
+def test_kill_9_then_trainlab_resume_ends_with_the_uninterrupted_numbers(tmp_path, capsys, kill_9_after):
     args = ["--dataset", "synthetic-blobs", "--depth", "2", "--width", "32", "--batch-size", "8", "--steps", "3000",
             "--log-every", "10", "--checkpoint-every", "50", "--lr", "0.02,0.05", "--seed", "0,1", "--quiet", "--json"]
     assert main(["train", *args, "--out", str(tmp_path / "full")]) == 0
     full = json.loads(capsys.readouterr().out)["members"]
-    victim = subprocess.Popen([sys.executable, "-m", "trainlab", "train", *args, "--out", str(tmp_path / "cut")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    checkpoint = tmp_path / "cut" / CHECKPOINT
-    deadline = time.time() + 120
-    while not checkpoint.exists() and time.time() < deadline and victim.poll() is None:
-        time.sleep(0.005)
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.wait()
+    kill_9_after(["train", *args, "--out", str(tmp_path / "cut")], tmp_path / "cut" / CHECKPOINT)
     assert not (tmp_path / "cut" / "population.json").exists(), "the population finished before it could be killed"
     assert main(["resume", str(tmp_path / "cut"), "--quiet", "--json"]) == 0
     resumed = json.loads(capsys.readouterr().out)["members"]
