@@ -58,6 +58,17 @@ def atomic_torch_save(obj: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def load_checkpoint_file(path: Path, *, what: str) -> dict[str, Any] | None:
+    """A checkpoint's state (tensors, numbers and containers only: ``weights_only``), or None if absent."""
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for a damaged file
+        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable ({type(exc).__name__}); "
+                              f"delete it to restart {what} from step 0") from None
+
+
 class RunDir:
     """One run's folder on disk."""
 
@@ -123,15 +134,7 @@ class RunDir:
         atomic_torch_save(state, self.path / CHECKPOINT)
 
     def load_checkpoint(self) -> dict[str, Any] | None:
-        path = self.path / CHECKPOINT
-        if not path.exists():
-            return None
-        try:
-            return torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises many types for a damaged file
-            raise CheckpointError(
-                f"checkpoint {path} is corrupt or unreadable ({type(exc).__name__}); delete it to restart the run from step 0"
-            ) from None
+        return load_checkpoint_file(self.path / CHECKPOINT, what="the run")
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_text(self.path / SUMMARY, json.dumps(summary, indent=2) + "\n")

@@ -36,7 +36,7 @@ from trainlab.population.optim import make_stacked_optimizer
 from trainlab.population.spec import check_population, optimizer_family
 from trainlab.population.stacked import StackedMLP
 from trainlab.progress import Progress
-from trainlab.runs import RunDir, atomic_torch_save, atomic_write_text
+from trainlab.runs import RunDir, atomic_torch_save, atomic_write_text, load_checkpoint_file
 from trainlab.train import (EVAL_BATCH, RunResult, _finite_or_none, _jsonl, _StopFlag, batch_plan,
                             epoch_permutation, lr_at, make_model, prepare_data, resolve_device)
 
@@ -466,13 +466,7 @@ def resume_population(path: str | Path, *, progress: bool = True, dataset: Datas
         raise CheckpointError(f"{path} is not a population directory (no member-000/config.json); "
                               f"pass the folder that `trainlab train --lr a,b ...` printed")
     configs = [RunDir(p).config() for p in members]
-    state = None
-    if (path / CHECKPOINT).exists():
-        try:
-            state = torch.load(path / CHECKPOINT, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises many types for a damaged file
-            raise CheckpointError(f"checkpoint {path / CHECKPOINT} is corrupt or unreadable ({type(exc).__name__}); "
-                                  f"delete it to restart the population from step 0") from None
+    state = load_checkpoint_file(path / CHECKPOINT, what="the population")
     trainer = PopulationTrainer(configs, dataset=dataset, out=path, progress=progress, existing=True)
     if state is not None:
         trainer.load_state_dict(state)
