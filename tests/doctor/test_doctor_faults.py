@@ -155,3 +155,47 @@ def test_relus_killed_by_a_large_negative_bias_are_dead(problem, conv):
     assert check.status == "fail"
     assert check.numbers["layers"][0]["dead"] == 1.0
     assert "he-normal" in check.advice
+
+
+class FunctionalMLP(nn.Module):
+    """Nonlinearities applied as functions, as many hand-written models do: no module to hook."""
+
+    def __init__(self, fn, depth: int, width: int, std: float | None = None, bias: float = 0.0) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(0)
+        dims = [20, *[width] * depth]
+        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims, dims[1:]))
+        self.out = nn.Linear(width, 5)
+        for layer in self.hidden:
+            scale = std if std is not None else (2.0 / layer.in_features) ** 0.5
+            with torch.no_grad():
+                layer.weight.copy_(torch.randn(layer.weight.shape, generator=g) * scale)
+                layer.bias.fill_(bias)
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.hidden:
+            x = self.fn(layer(x))
+        return self.out(x)
+
+
+def test_functional_activations_are_read_at_the_next_layers_inputs(problem):
+    x = problem[0].x[:300]
+    saturating = doctor(FunctionalMLP(torch.tanh, depth=6, width=64, std=1.0), *problem, lr=0.05,
+                        checks=["init-health"])["init-health"]
+    assert saturating.status == "fail" and saturating.numbers["functional"]
+    rows = saturating.numbers["layers"]
+    assert [r["layer"] for r in rows] == [f"input of hidden.{k}" for k in range(1, 6)] + ["input of out"]
+    assert {r["fn"] for r in rows} == {"tanh"} and "glorot-uniform" in saturating.advice
+    model = FunctionalMLP(torch.tanh, depth=6, width=64, std=1.0)
+    with torch.no_grad():  # the reference: the last hidden layer's output, saturated where |a| >= sqrt(0.95)
+        h = x
+        for layer in model.hidden:
+            h = torch.tanh(layer(h))
+    assert rows[-1]["saturated"] == pytest.approx(float((h.abs() >= 0.95 ** 0.5).double().mean()), abs=0.02)
+    dead = doctor(FunctionalMLP(torch.relu, depth=3, width=64, bias=-3.0), *problem, lr=0.05,
+                  checks=["init-health"])["init-health"]
+    assert dead.status == "fail" and "dead" in dead.evidence and {r["fn"] for r in dead.numbers["layers"]} == {"relu"}
+    healthy = doctor(FunctionalMLP(torch.relu, depth=3, width=64), *problem, lr=0.05,
+                     checks=["init-health"])["init-health"]
+    assert healthy.status == "pass" and "read as the inputs of the next layers" in healthy.evidence

@@ -16,6 +16,11 @@ Both run one forward and backward pass of the probes (:mod:`trainlab.probe`) on
 * collapse: an activation layer with standard deviation below ``COLLAPSED`` = 1e-3 -> fail; the last
   activation layer's std below ``SHRINK`` = 0.1 or above ``GROW`` = 10 times the first's -> warn.
 
+A model that applies its nonlinearities as functions (``F.relu(self.fc1(x))``) has no activation
+module to probe; its hidden activations are then read where they arrive, as the inputs of the
+Linear/Conv layers after the first, and the function is told from their range (never negative with
+exact zeros: ReLU; within [-1, 1]: tanh; within [0, 1]: sigmoid), which the evidence says.
+
 ``gradient-flow`` (Glorot & Bengio 2010, section 4.2): the variance of the back-propagated gradient
 dLoss/d(output) of each hidden Linear/Conv layer, first layer over last (the output layer, whose
 gradient is the loss's own, is left out when there are two hidden layers or more). Ideally about 1. Outside
@@ -31,8 +36,8 @@ import torch
 from trainlab.doctor.base import Verdict, fmt, register, worst
 from trainlab.doctor.patient import Patient
 from trainlab.probe import Probe, ProbeConfig
-from trainlab.probe.layers import activation_name
-from trainlab.probe.stats import RELU_FAMILY
+from trainlab.probe.layers import activation_name, layer_kind
+from trainlab.probe.stats import RELU_FAMILY, SATURATING, SATURATION_DEFAULTS
 
 SAT_WARN, SAT_FAIL = 0.10, 0.30
 DEAD_WARN, DEAD_FAIL = 0.20, 0.50
@@ -80,7 +85,10 @@ def check_init_health(p: Patient) -> Verdict:
     rows = [{"layer": l.name, "fn": l.activation_fn, "mean": l.activation.mean, "std": l.activation.std,
              "saturated": l.activation.saturated_fraction, "dead": l.activation.dead_fraction,
              "nonfinite": l.activation.nan_count + l.activation.inf_count} for l in acts]
-    numbers: dict[str, object] = {"layers": rows, "constant_weights": constant}
+    inferred = not rows
+    if inferred:
+        rows = _functional_rows(p)
+    numbers: dict[str, object] = {"layers": rows, "constant_weights": constant, "functional": inferred}
     for r, dead in zip(rows, _dead_channels(p, [r["layer"] for r in rows])):
         if dead is not None:
             r["dead_positions"], r["dead"] = r["dead"], dead
@@ -91,11 +99,14 @@ def check_init_health(p: Patient) -> Verdict:
         if trend < SHRINK or trend > GROW:
             problems.append(("warn", f"activation std {'shrinks' if trend < SHRINK else 'grows'} with depth: "
                                      f"{fmt(rows[0]['std'])} ({rows[0]['layer']}) -> {fmt(rows[-1]['std'])} ({rows[-1]['layer']})"))
-    summary = ", ".join(f"{r['layer']} std {fmt(r['std'])}" + _extra(r) for r in rows) or "no activation modules found"
+    summary = ", ".join(f"{r['layer']} std {fmt(r['std'])}" + _extra(r) for r in rows)
+    if inferred and rows:
+        guessed = ", ".join(dict.fromkeys(r["fn"] or "unknown" for r in rows))
+        summary = (f"activations applied as functions, read as the inputs of the next layers "
+                   f"(function told from their range: {guessed}): {summary}")
     if not problems:
         status = "pass" if rows else "skipped"
-        return Verdict(status, summary, numbers,
-                       "" if rows else "Activations applied as functions cannot be probed; use nn.Module activations.")
+        return Verdict(status, summary or "no hidden activations found (fewer than two Linear/Conv layers)", numbers)
     status = worst(*(s for s, _ in problems))
     problems.sort(key=lambda pr: pr[0] != status)
     advice = init_advice([r["fn"] for r in rows])
@@ -103,6 +114,51 @@ def check_init_health(p: Patient) -> Verdict:
         advice = "Initialize weights randomly (never all zeros or one constant) to break the symmetry. " + advice
     return Verdict(status, "; ".join(e for _, e in problems[:4]) + f" [{summary}]", numbers,
                    advice + " Batch normalization (--batch-norm before) also keeps activations in range.")
+
+
+def _functional_rows(p: Patient) -> list[dict]:
+    """Rows like the probe's for the hidden activations of a model whose nonlinearities are functions:
+    the inputs of its Linear/Conv layers after the first, on the probe batch."""
+    x, _ = p.sample(p.budget.probe_examples, "probe")
+    model = p.copy().train()
+    layers = [(n, m) for n, m in model.named_modules() if n and layer_kind(m) in ("linear", "conv")][1:]
+    seen: dict[str, torch.Tensor] = {}
+
+    def hook(name: str):
+        def record(_module: torch.nn.Module, inputs: tuple) -> None:
+            if name not in seen and inputs and isinstance(inputs[0], torch.Tensor):
+                seen[name] = inputs[0].detach().double()
+        return record
+
+    handles = [m.register_forward_pre_hook(hook(n)) for n, m in layers]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return [_functional_row(f"input of {name}", seen[name]) for name, _ in layers if name in seen]
+
+
+def _functional_row(name: str, a: torch.Tensor) -> dict:
+    finite = a[torch.isfinite(a)]
+    fn = None
+    if finite.numel() == a.numel() and a.numel() > 0:
+        lo, hi = float(a.min()), float(a.max())
+        if lo >= 0 and float((a == 0).double().mean()) > 0.01:
+            fn = "relu"
+        elif lo >= -1 and hi <= 1:
+            fn = "sigmoid" if lo >= 0 else "tanh"
+    saturated = dead = None
+    if fn in SATURATING:
+        center, half = SATURATING[fn]
+        saturated = float((((a - center) / half).abs() >= SATURATION_DEFAULTS[fn]).double().mean())
+    if fn == "relu":  # a unit is a feature, or a channel of a conv map, never positive on the batch
+        units = a.transpose(0, 1).reshape(a.shape[1], -1) if a.ndim > 2 else a.t()
+        dead = float((units <= 0).all(1).double().mean())
+    return {"layer": name, "fn": fn, "mean": float(finite.mean()) if finite.numel() else math.nan,
+            "std": float(finite.std()) if finite.numel() > 1 else 0.0, "saturated": saturated, "dead": dead,
+            "nonfinite": a.numel() - finite.numel()}
 
 
 def _dead_channels(p: Patient, names: list[str]) -> list[float | None]:
