@@ -41,7 +41,9 @@ class GradCheckConfig:
     ``relative_floor`` (1e-3) times the larger of ``|f|`` and the tensor's largest
     ``|a| + |n|``; set ``tiny`` to a number to fix it. In float32 the rounding
     error (``~1e-2 |f|``) stays far above this floor: float32 differences are
-    reported as the noise they are.
+    reported as the noise they are. ``richardson`` re-estimates coordinates whose
+    error is above the "good" band at ``h/2`` to cancel the truncation error of
+    strongly curved objectives (``False``: the raw difference quotients).
     """
 
     h: float = 1e-5
@@ -51,6 +53,7 @@ class GradCheckConfig:
     seed: int = 0
     tiny: float | None = None
     relative_floor: float = field(default=1e-3)
+    richardson: bool = True  # re-estimate coordinates above the "good" band (see trainlab.gradcheck.check)
 
     def __post_init__(self) -> None:
         choose("finite-difference method", self.method, METHODS)
