@@ -461,7 +461,8 @@ def resume_population(path: str | Path, *, progress: bool = True, dataset: Datas
     first checkpoint starts again from step 0.
     """
     path = Path(path)
-    members = sorted(p for p in path.glob("member-*") if (p / "config.json").is_file())
+    members = sorted((p for p in path.glob("member-*") if (p / "config.json").is_file()),
+                     key=lambda p: int(p.name.removeprefix("member-")) if p.name[7:].isdigit() else -1)
     if not members or not is_population_dir(path):
         raise CheckpointError(f"{path} is not a population directory (no member-000/config.json); "
                               f"pass the folder that `trainlab train --lr a,b ...` printed")
