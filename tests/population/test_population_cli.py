@@ -35,3 +35,16 @@ def test_init_lists_and_bad_lists(tmp_path, capsys):
     assert "0.1,fast" in capsys.readouterr().err
     assert main(["train", *FLAGS, "--seed", "0,1", "--model", "cnn"]) == 2
     assert "--model mlp" in capsys.readouterr().err
+
+
+def test_trainlab_report_on_a_population_folder_shows_every_member(tmp_path, capsys):
+    folder = tmp_path / "pop"
+    assert main(["train", *FLAGS, "--lr", "0.01,0.1,500", "--eval-every", "4", "--out", str(folder)]) == 0
+    statuses = [m["status"] for m in json.loads(capsys.readouterr().out)["members"]]
+    assert statuses[:2] == ["completed", "completed"] and statuses[2] == "diverged"
+    assert main(["report", str(folder), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["report"] == str(folder / "report.html")
+    html = (folder / "report.html").read_text()
+    assert all(f"member-{k:03d}" in html for k in range(3)) and "diverged" in html
+    assert html.count("data:image/png;base64") == 2  # the curves, and accuracy against the learning rate
+    assert "Final validation accuracy against the learning rate" in html

@@ -101,3 +101,4 @@ def test_kill_9_then_trainlab_resume_ends_with_the_uninterrupted_numbers(tmp_pat
     assert main(["resume", str(tmp_path / "cut"), "--quiet", "--json"]) == 0
     resumed = json.loads(capsys.readouterr().out)["members"]
     assert [{k: m[k] for k in KEYS} for m in resumed] == [{k: m[k] for k in KEYS} for m in full]
+

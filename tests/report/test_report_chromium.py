@@ -97,3 +97,16 @@ def test_run_report_figures_decode_in_chromium(chromium, tmp_path):
     decoded, total = decoded_images(chromium, report, tmp_path)
     assert total == report.read_text().count("<img ") == 8
     assert decoded == total
+
+
+def test_population_report_figures_decode_in_chromium(chromium, tmp_path):
+    from trainlab.cli import main
+    from trainlab.report.run_report import write_report
+
+    assert main(["train", "--dataset", "synthetic-blobs", "--depth", "1", "--width", "8", "--steps", "12",
+                 "--log-every", "4", "--eval-every", "4", "--lr", "0.01,0.1", "--seed", "0,1", "--quiet",
+                 "--out", str(tmp_path / "pop")]) == 0
+    report = write_report(tmp_path / "pop")
+    decoded, total = decoded_images(chromium, report, tmp_path)
+    assert total == report.read_text().count("<img ") == 2
+    assert decoded == total

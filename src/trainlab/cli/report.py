@@ -11,7 +11,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write a self-contained report.html for a run or reproduction folder",
                        description="Write report.html (figures inline, no network needed) with the configuration, "
                                    "curves, probe figures and plain-language verdicts.")
-    p.add_argument("dir", metavar="DIR", help="a run directory (from trainlab train) or a reproduction folder")
+    p.add_argument("dir", metavar="DIR", help="a run directory or population folder (from trainlab train) "
+                                              "or a reproduction folder")
     p.add_argument("--out", help="where to write the report (default DIR/report.html)")
     p.add_argument("--json", action="store_true", help="print {\"report\": PATH} on stdout")
     p.set_defaults(func=run)

@@ -449,6 +449,12 @@ def _to_device(value: Any, device: torch.device) -> Any:
     return value
 
 
+def member_dirs(path: str | Path) -> list[Path]:
+    """The members' run directories of a population folder, in member order."""
+    found = [p for p in Path(path).glob("member-*") if p.name[7:].isdigit() and (p / "config.json").is_file()]
+    return sorted(found, key=lambda p: int(p.name[7:]))
+
+
 def is_population_dir(path: str | Path) -> bool:
     return (Path(path) / member_dir_name(0) / "config.json").is_file() and not (Path(path) / "config.json").exists()
 
@@ -461,8 +467,7 @@ def resume_population(path: str | Path, *, progress: bool = True, dataset: Datas
     first checkpoint starts again from step 0.
     """
     path = Path(path)
-    members = sorted((p for p in path.glob("member-*") if (p / "config.json").is_file()),
-                     key=lambda p: int(p.name.removeprefix("member-")) if p.name[7:].isdigit() else -1)
+    members = member_dirs(path)
     if not members or not is_population_dir(path):
         raise CheckpointError(f"{path} is not a population directory (no member-000/config.json); "
                               f"pass the folder that `trainlab train --lr a,b ...` printed")

@@ -77,7 +77,8 @@ def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path
 
 
 def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
-    """A run directory's or a reproduction folder's report (re-rendered from ``results.json``)."""
+    """A run directory's, a population folder's or a reproduction folder's report (the last
+    re-rendered from ``results.json``)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder; pass a run directory or a reproduction's output folder")
@@ -93,4 +94,10 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
             target.write_text(path.read_text())
             return target
         return path
+    from trainlab.population.engine import is_population_dir
+
+    if is_population_dir(folder):
+        from trainlab.report.population_report import write_population_report
+
+        return write_population_report(folder, out)
     return write_run_report(folder, out)
