@@ -102,3 +102,22 @@ def test_kill_9_then_trainlab_resume_ends_with_the_uninterrupted_numbers(tmp_pat
     resumed = json.loads(capsys.readouterr().out)["members"]
     assert [{k: m[k] for k in KEYS} for m in resumed] == [{k: m[k] for k in KEYS} for m in full]
 
+
+
+def test_each_member_leaves_a_checkpoint_a_lone_run_can_continue_from(tmp_path):
+    """A member's run directory holds checkpoint.pt as Trainer writes it: the final weights of a finished
+    member, and for an interrupted one the state a lone ``trainlab resume`` continues from."""
+    from trainlab.train import resume
+
+    configs = members(optimizer="momentum", momentum=0.9)
+    full = train_population(configs, dataset=blobs(), out=tmp_path / "full", progress=False)
+    saved = RunDir(tmp_path / "full" / "member-000").load_checkpoint()
+    assert saved["step"] == full[0].steps and saved["optimizer"]["state"]  # momentum buffers, as torch.optim keeps them
+    for name, value in saved["model"].items():
+        assert torch.equal(value, full.state_dicts[0][name]), name
+    PopulationTrainer(configs, dataset=blobs(), out=tmp_path / "cut", progress=False, on_eval=interrupt_at(60)).fit()
+    alone = resume(tmp_path / "cut" / "member-001", dataset=blobs(), progress=False)
+    assert alone.status == "completed" and alone.steps == full[1].steps
+    for key in ("train_loss", "val_loss", "test_loss"):
+        assert getattr(alone, key) == pytest.approx(getattr(full[1], key), rel=1e-4), key
+    assert alone.test_accuracy == pytest.approx(full[1].test_accuracy, abs=0.01)

@@ -38,7 +38,7 @@ from trainlab.population.stacked import StackedMLP
 from trainlab.progress import Progress
 from trainlab.runs import RunDir, atomic_torch_save, atomic_write_text, load_checkpoint_file
 from trainlab.train import (EVAL_BATCH, RunResult, _finite_or_none, _jsonl, _StopFlag, batch_plan,
-                            epoch_permutation, lr_at, make_model, prepare_data, resolve_device)
+                            epoch_permutation, lr_at, make_model, make_optimizer, prepare_data, resolve_device)
 
 
 def _softmax_losses(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -382,6 +382,7 @@ class PopulationTrainer:
             member.train_seconds, member.seconds = self.train_seconds, time.perf_counter() - started
             member.state = self.net.member_state(pos)
             member.result = self._member_result(member, test[0][pos] if test else None, test[1][pos] if test else None)
+            self._save_member_checkpoint(member, pos)
             self._close(member)
         keep = [p for p in range(len(self.alive)) if p not in set(positions)]
         if keep:
@@ -395,6 +396,23 @@ class PopulationTrainer:
         self.lr, self.weight_decay = self.lr[index], self.weight_decay[index]
         self.window_sum, self.initial_loss = self.window_sum[index], self.initial_loss[index.cpu()]
         self._perms = None
+
+    def _save_member_checkpoint(self, m: _Member, pos: int) -> None:
+        """The member's ``checkpoint.pt`` in its run directory, as :class:`trainlab.train.Trainer` writes it,
+        so ``trainlab landscape``, ``trainlab resume`` and friends work on a member like on a lone run."""
+        if m.run is None:
+            return
+        with torch.random.fork_rng(devices=[]):  # building the model draws initial weights: keep the caller's RNG
+            model = member_model(m.config, self.dataset, m.state)
+        optimizer = make_optimizer(m.config, model)
+        for param, state in zip(model.parameters(), self.optimizer.member_state(pos)):
+            if state is not None:
+                optimizer.state[param] = state
+        m.run.save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": self.step,
+                               "initial_loss": float(self.initial_loss[pos]),
+                               "window_sum": self.window_sum[pos].detach().cpu(), "window_count": self.window_count,
+                               "samples": self.samples, "train_seconds": self.train_seconds,
+                               "last_train_loss": m.last_train_loss, "last_eval": dict(m.last_eval)})
 
     def _member_result(self, m: _Member, test_loss: float | None, test_acc: float | None) -> RunResult:
         return RunResult(

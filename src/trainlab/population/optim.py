@@ -28,6 +28,7 @@ class StackedOptimizer(Protocol):
     def select(self, keep: torch.Tensor) -> None: ...
     def state_dict(self) -> dict[str, Any]: ...
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
+    def member_state(self, position: int) -> list[dict[str, torch.Tensor] | None]: ...
 
 
 class StackedSGD:
@@ -53,6 +54,12 @@ class StackedSGD:
 
     def state_dict(self) -> dict[str, Any]:
         return {"buffers": self.buffers}
+
+    def member_state(self, position: int) -> list[dict[str, torch.Tensor] | None]:
+        """``torch.optim.SGD``'s per-parameter state of one member (no buffer without momentum)."""
+        if self.buffers is None or float(self.momentum[position]) == 0:
+            return [None] * (len(self.buffers) if self.buffers is not None else 0)
+        return [{"momentum_buffer": b[position].detach().clone().cpu()} for b in self.buffers]
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.buffers = state["buffers"]
@@ -84,6 +91,11 @@ class StackedAdam:
 
     def state_dict(self) -> dict[str, Any]:
         return {"t": self.t, "m": self.m, "v": self.v}
+
+    def member_state(self, position: int) -> list[dict[str, torch.Tensor] | None]:
+        """``torch.optim.Adam``'s per-parameter state of one member."""
+        return [{"step": torch.tensor(float(self.t)), "exp_avg": m[position].detach().clone().cpu(),
+                 "exp_avg_sq": v[position].detach().clone().cpu()} for m, v in zip(self.m, self.v)]
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.t, self.m, self.v = state["t"], state["m"], state["v"]
