@@ -28,7 +28,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from trainlab.landscape import LandscapeConfig, landscape
 
+    from trainlab.runs import RunDir
+
     config = LandscapeConfig(dims=args.dims, points=args.points, span=args.span, examples=args.batch, seed=args.seed)
+    RunDir(args.run_dir).config()  # a clear error for a folder that is not a run, before any work
     print(f"evaluating {config.points ** config.dims} points ...", file=sys.stderr, flush=True)
     record = landscape(args.run_dir, config, to=args.to)
     if args.json:
