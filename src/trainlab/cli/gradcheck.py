@@ -56,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
     model = make_model(config, dataset)
     loss_fn = get_loss(config.loss)
     dtypes = [args.dtype] + ([] if args.no_compare else [d for d in DTYPES if d != args.dtype])
+    configs = {name: GradCheckConfig(h=args.h, method=args.method, dtype=DTYPES[name], max_coords=args.max_coords,
+                                     seed=config.seed, richardson=not args.no_richardson) for name in dtypes}
     reports = {}
-    for name in dtypes:
+    for name, cfg in configs.items():
         print(f"checking {name} ...", file=sys.stderr, flush=True)
-        cfg = GradCheckConfig(h=args.h, method=args.method, dtype=DTYPES[name], max_coords=args.max_coords,
-                              seed=config.seed, richardson=not args.no_richardson)
         reports[name] = check_gradients(model, loss_fn, x, y, config=cfg, weight_decay=args.weight_decay)
     main = reports[args.dtype]
     if args.json:
