@@ -140,6 +140,9 @@ class TrainConfig:
             values["extra"] = tuple(sorted(values["extra"].items()))
         if values.get("batch_size") == "full":
             values["batch_size"] = 0
+        for f in dataclasses.fields(cls):
+            if f.name in values:
+                _check_type(f.name, str(f.type), values[f.name])
         try:
             return cls(**values)
         except TypeError as exc:  # wrong type for a field
@@ -153,6 +156,20 @@ def parse_preprocess(value: Any) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else list(value)
     items = [str(s).strip() for s in items if str(s).strip()]
     return () if items in ([], ["none"]) else tuple(items)
+
+
+def _check_type(name: str, annotation: str, value: Any) -> None:
+    """A value read from a file against its field's type (``float``, ``int``, ``str``, optionally ``| None``)."""
+    kinds = {part.strip() for part in annotation.split("|")}
+    if value is None and "None" in kinds:
+        return
+    key = name.replace("_", "-")
+    if "float" in kinds and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        raise UserError(f"{key} must be a number, got {value!r}")
+    if "int" in kinds and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise UserError(f"{key} must be a whole number, got {value!r}")
+    if "str" in kinds and not isinstance(value, str):
+        raise UserError(f"{key} must be a string, got {value!r}")
 
 
 def _positive(name: str, value: float, hint: str = "") -> None:

@@ -130,6 +130,18 @@ def test_unknown_config_keys_are_named():
         TrainConfig.from_dict({"learning_rate": 0.1})
 
 
+@pytest.mark.parametrize("values, message", [
+    ({"lr": "fast"}, "lr must be a number, got 'fast'"),
+    ({"steps": 1.5}, "steps must be a whole number, got 1.5"),
+    ({"depth": True}, "depth must be a whole number, got True"),
+    ({"activation": 3}, "activation must be a string, got 3"),
+])
+def test_values_of_the_wrong_type_in_a_file_are_named(values, message):
+    with pytest.raises(UserError, match=message):
+        TrainConfig.from_dict(values)
+    assert TrainConfig.from_dict({"lr": 1, "epochs": 2, "momentum": None}).lr == 1  # ints are numbers
+
+
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     fit(BASE.replace(steps=20), tmp_path / "run")
     (tmp_path / "run" / "summary.json").unlink()
