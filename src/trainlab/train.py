@@ -49,6 +49,35 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    @classmethod
+    def of(cls, *, run: RunDir | None, status: str, steps: int, steps_per_epoch: int,
+           last_train_loss: float | None, last_eval: dict[str, float], test: tuple[float, float] | None,
+           seconds: float, samples: int, train_seconds: float) -> "RunResult":
+        """The outcome of a loop's state, non-finite losses as None (one run, or one population member)."""
+        test_loss, test_accuracy = test if test is not None else (None, None)
+        return cls(
+            run_dir=str(run.path) if run else "",
+            status=status,
+            steps=steps,
+            epochs=steps / steps_per_epoch,
+            train_loss=_finite_or_none(last_train_loss),
+            val_loss=_finite_or_none(last_eval.get("val_loss")),
+            val_accuracy=last_eval.get("val_accuracy"),
+            test_loss=_finite_or_none(test_loss),
+            test_accuracy=test_accuracy,
+            seconds=round(seconds, 4),
+            samples_per_second=round(samples / train_seconds, 2) if train_seconds > 0 else 0.0,
+        )
+
+
+def training_state(*, model: dict[str, torch.Tensor], optimizer: dict[str, Any], step: int, initial_loss: float | None,
+                   window_sum: torch.Tensor, window_count: int, samples: int, train_seconds: float,
+                   last_train_loss: float | None, last_eval: dict[str, float]) -> dict[str, Any]:
+    """A ``checkpoint.pt`` as :meth:`Trainer.load_state_dict` reads it (a run's, or a population member's)."""
+    return {"model": model, "optimizer": optimizer, "step": step, "initial_loss": initial_loss,
+            "window_sum": window_sum.detach().cpu(), "window_count": window_count, "samples": samples,
+            "train_seconds": train_seconds, "last_train_loss": last_train_loss, "last_eval": dict(last_eval)}
+
 
 class Callback:
     """Hooks into the loop; every method is optional. Probes and the doctor use these."""
@@ -218,18 +247,11 @@ class Trainer:
 
     # -- state ------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "step": self.step,
-            "initial_loss": self.initial_loss,
-            "window_sum": self.window_sum.detach().cpu(),
-            "window_count": self.window_count,
-            "samples": self.samples,
-            "train_seconds": self.train_seconds,
-            "last_train_loss": self.last_train_loss,
-            "last_eval": dict(self.last_eval),
-        }
+        return training_state(model=self.model.state_dict(), optimizer=self.optimizer.state_dict(), step=self.step,
+                              initial_loss=self.initial_loss, window_sum=self.window_sum,
+                              window_count=self.window_count, samples=self.samples,
+                              train_seconds=self.train_seconds, last_train_loss=self.last_train_loss,
+                              last_eval=self.last_eval)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
@@ -390,22 +412,11 @@ class Trainer:
         return result
 
     def _result(self, status: str, started: float, *, final_eval: bool) -> RunResult:
-        test_loss = test_acc = None
-        if final_eval:
-            test_loss, test_acc = evaluate(self.model, self.dataset.test, self.loss_fn, self.device)
-        return RunResult(
-            run_dir=str(self.run.path) if self.run else "",
-            status=status,
-            steps=self.step,
-            epochs=self.step / self.steps_per_epoch,
-            train_loss=_finite_or_none(self.last_train_loss),
-            val_loss=_finite_or_none(self.last_eval.get("val_loss")),
-            val_accuracy=self.last_eval.get("val_accuracy"),
-            test_loss=_finite_or_none(test_loss),
-            test_accuracy=test_acc,
-            seconds=round(time.perf_counter() - started, 4),
-            samples_per_second=round(self.samples / self.train_seconds, 2) if self.train_seconds > 0 else 0.0,
-        )
+        test = evaluate(self.model, self.dataset.test, self.loss_fn, self.device) if final_eval else None
+        return RunResult.of(run=self.run, status=status, steps=self.step, steps_per_epoch=self.steps_per_epoch,
+                            last_train_loss=self.last_train_loss, last_eval=self.last_eval, test=test,
+                            seconds=time.perf_counter() - started, samples=self.samples,
+                            train_seconds=self.train_seconds)
 
 
 def _finite_or_none(value: float | None) -> float | None:

@@ -37,8 +37,9 @@ from trainlab.population.spec import check_population, optimizer_family
 from trainlab.population.stacked import StackedMLP
 from trainlab.progress import Progress
 from trainlab.runs import RunDir, atomic_torch_save, atomic_write_text, load_checkpoint_file
-from trainlab.train import (EVAL_BATCH, RunResult, _finite_or_none, _jsonl, _StopFlag, batch_plan,
-                            epoch_permutation, lr_at, make_model, make_optimizer, prepare_data, resolve_device)
+from trainlab.train import (EVAL_BATCH, RunResult, _jsonl, _StopFlag, batch_plan,
+                            epoch_permutation, lr_at, make_model, make_optimizer, prepare_data, resolve_device,
+                            training_state)
 
 
 def _softmax_losses(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -381,7 +382,7 @@ class PopulationTrainer:
             member.status, member.steps, member.samples = status, self.step, self.samples
             member.train_seconds, member.seconds = self.train_seconds, time.perf_counter() - started
             member.state = self.net.member_state(pos)
-            member.result = self._member_result(member, test[0][pos] if test else None, test[1][pos] if test else None)
+            member.result = self._member_result(member, (test[0][pos], test[1][pos]) if test else None)
             self._save_member_checkpoint(member, pos)
             self._close(member)
         keep = [p for p in range(len(self.alive)) if p not in set(positions)]
@@ -408,26 +409,16 @@ class PopulationTrainer:
         for param, state in zip(model.parameters(), self.optimizer.member_state(pos)):
             if state is not None:
                 optimizer.state[param] = state
-        m.run.save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": self.step,
-                               "initial_loss": float(self.initial_loss[pos]),
-                               "window_sum": self.window_sum[pos].detach().cpu(), "window_count": self.window_count,
-                               "samples": self.samples, "train_seconds": self.train_seconds,
-                               "last_train_loss": m.last_train_loss, "last_eval": dict(m.last_eval)})
+        m.run.save_checkpoint(training_state(
+            model=model.state_dict(), optimizer=optimizer.state_dict(), step=self.step,
+            initial_loss=float(self.initial_loss[pos]), window_sum=self.window_sum[pos], window_count=self.window_count,
+            samples=self.samples, train_seconds=self.train_seconds, last_train_loss=m.last_train_loss,
+            last_eval=m.last_eval))
 
-    def _member_result(self, m: _Member, test_loss: float | None, test_acc: float | None) -> RunResult:
-        return RunResult(
-            run_dir=str(m.run.path) if m.run else "",
-            status=m.status,
-            steps=m.steps,
-            epochs=m.steps / self.steps_per_epoch,
-            train_loss=_finite_or_none(m.last_train_loss),
-            val_loss=_finite_or_none(m.last_eval.get("val_loss")),
-            val_accuracy=m.last_eval.get("val_accuracy"),
-            test_loss=_finite_or_none(test_loss),
-            test_accuracy=test_acc,
-            seconds=round(m.seconds, 4),
-            samples_per_second=round(m.samples / m.train_seconds, 2) if m.train_seconds > 0 else 0.0,
-        )
+    def _member_result(self, m: _Member, test: tuple[float, float] | None) -> RunResult:
+        return RunResult.of(run=m.run, status=m.status, steps=m.steps, steps_per_epoch=self.steps_per_epoch,
+                            last_train_loss=m.last_train_loss, last_eval=m.last_eval, test=test, seconds=m.seconds,
+                            samples=m.samples, train_seconds=m.train_seconds)
 
     def _close(self, m: _Member) -> None:
         """Final record and summary, as train.py writes them (an interrupted run gets neither)."""
