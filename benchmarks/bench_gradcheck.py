@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from trainlab.functional import append_bias
+from trainlab.linear.losses import append_bias
 from trainlab.gradcheck import GradCheckConfig, LinearObjective, loop_numerical_gradient, numerical_gradient
 
 HERE = Path(__file__).resolve()

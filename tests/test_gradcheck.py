@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from trainlab.errors import UserError
-from trainlab.functional import append_bias, get_grad_loss
+from trainlab.linear.losses import append_bias, get_grad_loss
 from trainlab.gradcheck import (GradCheckConfig, LinearObjective, band, check_gradients, loop_numerical_gradient,
                                 numerical_gradient)
 from trainlab.losses import softmax_loss, svm_loss

@@ -9,7 +9,7 @@ from torch import nn
 
 from trainlab.cli import main
 from trainlab.errors import UserError
-from trainlab.functional import append_bias
+from trainlab.linear.losses import append_bias
 from trainlab.landscape import (LandscapeConfig, filter_normalized_direction, interpolation, linear_slice,
                                 random_slices)
 from trainlab.losses import softmax_loss, svm_loss

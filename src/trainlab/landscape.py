@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from trainlab.errors import CheckpointError, UserError
-from trainlab.functional import SCORE_LOSSES
+from trainlab.linear.losses import SCORE_LOSSES
 from trainlab.runs import atomic_write_text
 
 EVAL_CHUNK = 1000

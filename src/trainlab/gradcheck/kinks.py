@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from trainlab import losses
-from trainlab import functional
+from trainlab.linear.losses import svm_margins, svm_scores_loss
 
 Pattern = Callable[[nn.Module, torch.Tensor], torch.Tensor]
 
@@ -50,13 +50,13 @@ KINK_MODULES: dict[type[nn.Module], Pattern] = {
 
 
 def _hinge(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return functional.svm_margins(scores, y) > 0
+    return svm_margins(scores, y) > 0
 
 
 # Losses with kinks, by function: the pattern of their hinge arguments.
 KINK_LOSSES: dict[Callable, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     losses.svm_loss: _hinge,
-    functional.svm_scores_loss: _hinge,
+    svm_scores_loss: _hinge,
 }
 
 

@@ -23,7 +23,7 @@ from typing import Callable, Protocol, runtime_checkable
 import torch
 
 from trainlab.errors import UserError, choose
-from trainlab.functional import SCORE_LOSSES, svm_margins
+from trainlab.linear.losses import SCORE_LOSSES, svm_margins
 from trainlab.gradcheck.settings import METHODS, GradCheckConfig
 
 

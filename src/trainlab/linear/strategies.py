@@ -1,8 +1,8 @@
 """Optimization strategies for a linear classifier (CS231n optimization notes).
 
 From worst to best, as the notes build them up, all on ``scores = X W`` with the
-bias trick (:func:`trainlab.functional.append_bias`) and the hand-derived losses
-of :mod:`trainlab.functional`:
+bias trick (:func:`trainlab.linear.losses.append_bias`) and the hand-derived losses
+of :mod:`trainlab.linear.losses`:
 
 1. :func:`random_search`: try N random weight matrices, keep the best;
 2. :func:`random_local_search`: perturb the current W, keep the step if the loss drops;
@@ -23,7 +23,7 @@ from typing import Sequence
 import torch
 
 from trainlab.errors import UserError
-from trainlab.functional import SCORE_LOSSES, get_grad_loss
+from trainlab.linear.losses import SCORE_LOSSES, get_grad_loss
 
 
 @dataclass(frozen=True)

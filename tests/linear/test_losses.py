@@ -1,4 +1,4 @@
-"""Hand-derived gradients against PyTorch autograd (float64) and finite differences."""
+"""The linear classifier's hand-derived loss gradients against PyTorch autograd (float64) and finite differences."""
 from __future__ import annotations
 
 import math
@@ -7,9 +7,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tests.helpers import centered
 from trainlab.errors import UserError
-from trainlab.functional import (append_bias, batchnorm_backward, batchnorm_forward, get_grad_loss,
-                                 softmax_loss_grad, softmax_scores_loss, svm_loss_grad, svm_scores_loss)
+from trainlab.linear.losses import (append_bias, get_grad_loss, softmax_loss_grad, softmax_scores_loss, svm_loss_grad,
+                                    svm_scores_loss)
 from trainlab.losses import softmax_loss, svm_loss
 
 
@@ -19,16 +20,6 @@ def _problem(n=20, d=7, c=5, scale=1.0, seed=0):
     W = scale * torch.randn(d + 1, c, generator=g, dtype=torch.float64)
     y = torch.randint(0, c, (n,), generator=g)
     return W, X, y
-
-
-def _centered(f, W, h=1e-6):
-    grad = torch.zeros_like(W)
-    for idx in range(W.numel()):
-        Wp, Wm = W.clone(), W.clone()
-        Wp.view(-1)[idx] += h
-        Wm.view(-1)[idx] -= h
-        grad.view(-1)[idx] = (f(Wp) - f(Wm)) / (2 * h)
-    return grad
 
 
 @pytest.mark.parametrize("name,reference", [("svm", svm_loss), ("softmax", softmax_loss)])
@@ -47,7 +38,7 @@ def test_linear_loss_matches_autograd(name, reference, reg):
 def test_linear_loss_matches_numerical_gradient(fn):
     W, X, y = _problem(seed=1)
     _, dW = fn(W, X, y, reg=0.1)
-    num = _centered(lambda V: float(fn(V, X, y, reg=0.1)[0]), W)
+    num = centered(lambda V: float(fn(V, X, y, reg=0.1)[0]), W)
     rel = (dW - num).abs() / (dW.abs() + num.abs()).clamp_min(1e-12)
     assert rel.max() < 1e-6
 
@@ -77,29 +68,3 @@ def test_shape_mismatch_is_a_user_error():
     W, X, y = _problem()
     with pytest.raises(UserError, match="append_bias"):
         svm_loss_grad(W[:-1], X, y)
-
-
-def test_batchnorm_matches_autograd_and_torch():
-    g = torch.Generator().manual_seed(2)
-    x = torch.randn(16, 6, generator=g, dtype=torch.float64) * 3 + 1
-    gamma = torch.randn(6, generator=g, dtype=torch.float64)
-    beta = torch.randn(6, generator=g, dtype=torch.float64)
-    dout = torch.randn(16, 6, generator=g, dtype=torch.float64)
-    out, cache = batchnorm_forward(x, gamma, beta)
-    dx, dgamma, dbeta = batchnorm_backward(dout, cache)
-    xs, gs, bs = (t.clone().requires_grad_(True) for t in (x, gamma, beta))
-    ref = F.batch_norm(xs, None, None, gs, bs, training=True, eps=1e-5)
-    ref.backward(dout)
-    assert torch.allclose(out, ref.detach(), atol=1e-12)
-    for ours, theirs in [(dx, xs.grad), (dgamma, gs.grad), (dbeta, bs.grad)]:
-        assert torch.allclose(ours, theirs, rtol=1e-10, atol=1e-12)
-
-
-def test_batchnorm_backward_matches_numerical_gradient():
-    g = torch.Generator().manual_seed(3)
-    x = torch.randn(8, 3, generator=g, dtype=torch.float64)
-    gamma, beta = torch.rand(3, generator=g, dtype=torch.float64) + 0.5, torch.zeros(3, dtype=torch.float64)
-    dout = torch.randn(8, 3, generator=g, dtype=torch.float64)
-    dx = batchnorm_backward(dout, batchnorm_forward(x, gamma, beta)[1])[0]
-    num = _centered(lambda v: float((batchnorm_forward(v, gamma, beta)[0] * dout).sum()), x)
-    assert torch.allclose(dx, num, rtol=1e-6, atol=1e-8)

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from trainlab.errors import UserError
-from trainlab.functional import append_bias
+from trainlab.linear.losses import append_bias
+from trainlab.linear.strategies import (LinearProblem, accuracy, classify_sweep, gradient_descent, lr_sweep,
+                                        random_local_search, random_search)
 from trainlab.losses import softmax_loss, svm_loss
-from trainlab.optimize import (LinearProblem, accuracy, classify_sweep, gradient_descent, lr_sweep,
-                               random_local_search, random_search)
 
 
 def _problem(loss="svm", n=120, d=5, c=3, reg=0.0):

@@ -1,4 +1,4 @@
-"""Losses and layers with hand-derived gradients (CS231n optimization notes).
+"""The losses of a linear classifier with hand-derived gradients (CS231n optimization notes).
 
 A linear classifier with the bias trick computes ``scores = X W`` where ``X`` is
 ``[N, D+1]`` (a constant 1 appended to every example, :func:`append_bias`) and
@@ -112,41 +112,3 @@ GRAD_LOSSES: dict[str, GradLoss] = {"svm": svm_loss_grad, "softmax": softmax_los
 
 def get_grad_loss(name: str) -> GradLoss:
     return GRAD_LOSSES[choose("loss", name, tuple(GRAD_LOSSES))]
-
-
-# -- batch normalization by hand -------------------------------------------------
-
-BNCache = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
-
-
-def batchnorm_forward(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor,
-                      eps: float = 1e-5) -> tuple[torch.Tensor, BNCache]:
-    """Training-mode batch norm of ``x [N, D]`` (Ioffe & Szegedy 2015, Algorithm 1).
-
-    ``x_hat = (x - mean) / sqrt(var + eps)`` with the batch mean and biased batch
-    variance, ``out = gamma * x_hat + beta``. The cache keeps what the backward
-    pass needs: ``x_hat``, ``1 / sqrt(var + eps)`` and ``gamma``.
-    """
-    if x.dim() != 2 or x.shape[0] < 2:
-        raise UserError(f"batch norm needs x of shape [N >= 2, D], got {tuple(x.shape)}")
-    mean = x.mean(dim=0)
-    var = x.var(dim=0, unbiased=False)
-    inv_std = torch.rsqrt(var + eps)
-    x_hat = (x - mean) * inv_std
-    return gamma * x_hat + beta, (x_hat, inv_std, gamma)
-
-
-def batchnorm_backward(dout: torch.Tensor, cache: BNCache) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Gradients ``(dx, dgamma, dbeta)`` of :func:`batchnorm_forward`.
-
-    Differentiating through the batch mean and variance collapses to
-    ``dx = inv_std / N * (N * g - sum(g) - x_hat * sum(g * x_hat))`` with
-    ``g = dout * gamma``, sums over the batch.
-    """
-    x_hat, inv_std, gamma = cache
-    n = dout.shape[0]
-    dbeta = dout.sum(dim=0)
-    dgamma = (dout * x_hat).sum(dim=0)
-    g = dout * gamma
-    dx = inv_std / n * (n * g - g.sum(dim=0) - x_hat * (g * x_hat).sum(dim=0))
-    return dx, dgamma, dbeta
