@@ -7,6 +7,7 @@ report can show them beside ours, and saves the configuration that produced it.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from abc import ABC, abstractmethod
@@ -106,9 +107,29 @@ def register(cls: type[Experiment]) -> type[Experiment]:
     return cls
 
 
-def get_experiment(name: str) -> Experiment:
-    from trainlab.experiments import load_all
+MODULES: tuple[str, ...] = (
+    "cs231n.activations",
+    "glorot2010.init_stats",
+    "cs231n.bn_before_after",
+    "glorot2010.experiment",
+    "he2015.experiment",
+    "cs231n.optimization",
+    "bergstra2012.experiment",
+    "ioffe2015.mnist",
+    "ioffe2015.learning_rates",
+    "cs231n.preprocessing",
+)
+"""The modules that register a reproduction, relative to :mod:`trainlab.experiments`."""
 
+
+def load_all() -> dict[str, type[Experiment]]:
+    """Import every module in :data:`MODULES`; the registry then holds every reproduction."""
+    for module in MODULES:
+        importlib.import_module(f"trainlab.experiments.{module}")
+    return REGISTRY
+
+
+def get_experiment(name: str) -> Experiment:
     load_all()
     return REGISTRY[choose("experiment", name, tuple(REGISTRY))]()
 

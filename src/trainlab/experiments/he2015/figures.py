@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from trainlab.experiments.base import Context, save_figure
 
 if TYPE_CHECKING:
-    from trainlab.experiments.he2015 import HeBudget
+    from trainlab.experiments.he2015.experiment import HeBudget
 
 
 def _pyplot():

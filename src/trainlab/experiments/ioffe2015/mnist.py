@@ -23,7 +23,7 @@ from torch import nn
 from trainlab.config import TrainConfig
 from trainlab.data import load
 from trainlab.experiments.base import Claim, Context, Experiment, Result, register, save_figure
-from trainlab.experiments.bn_common import total_variation
+from trainlab.experiments.ioffe2015.common import total_variation
 from trainlab.threads import intra_op_threads
 from trainlab.train import Callback, Trainer, evaluate
 

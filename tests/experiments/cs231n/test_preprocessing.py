@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from trainlab.experiments import Context, run_experiment
-from trainlab.experiments.preprocessing_effects import ORDER
+from trainlab.experiments.cs231n.preprocessing import ORDER
 
 
 @pytest.fixture(scope="module")

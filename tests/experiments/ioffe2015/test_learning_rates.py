@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from trainlab.experiments import Context, run_experiment
-from trainlab.experiments.bn_learning_rates import BUDGETS, TRAINED
+from trainlab.experiments.ioffe2015.learning_rates import BUDGETS, TRAINED
 
 
 @pytest.fixture(scope="module")

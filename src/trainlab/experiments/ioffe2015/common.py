@@ -1,4 +1,4 @@
-"""Small helpers shared by the batch-normalization and preprocessing reproductions."""
+"""Small helpers for the batch-normalization reproductions."""
 from __future__ import annotations
 
 
