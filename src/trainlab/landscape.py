@@ -165,6 +165,7 @@ def landscape(run_dir: str | Path, config: LandscapeConfig, *, to: str | Path | 
     """Compute a run's landscape and write ``landscape-1d.png`` or ``landscape-2d.png`` and
     ``landscape.json`` into the run directory; returns the JSON record."""
     from trainlab.losses import get_loss
+    from trainlab.report.plots import save_png
 
     model, train_config, dataset = load_run_model(run_dir)
     data = dataset.train.epoch(0)
@@ -183,13 +184,9 @@ def landscape(run_dir: str | Path, config: LandscapeConfig, *, to: str | Path | 
                   directions="interpolation" if to is not None else "filter-normalized (Li et al. 2018)")
     out = Path(run_dir)
     name = f"landscape-{config.dims}d.png"
-    figure = plot_line(record) if config.dims == 1 else plot_contour(record)
-    figure.savefig(out / name, dpi=110, bbox_inches="tight")
+    save_png(plot_line(record) if config.dims == 1 else plot_contour(record), out / name, dpi=110)
     record["figure"] = name
     atomic_write_text(out / "landscape.json", json.dumps(record) + "\n")
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
     return record
 
 

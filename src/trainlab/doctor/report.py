@@ -1,7 +1,6 @@
 """The doctor's report: one entry per check, as text, JSON and a self-contained HTML page."""
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,10 +106,7 @@ def _figure(r: CheckResult) -> bytes | None:
     """A small PNG for the checks that have a curve or a profile over layers."""
     if r.id not in FIGURE_CAPTIONS or r.status == "skipped" or not (r.numbers.get("sweep") or r.numbers.get("layers")):
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from trainlab.report.plots import plt, png_bytes
 
     fig, ax = plt.subplots(figsize=(6, 3.2))
     try:
@@ -138,8 +134,6 @@ def _figure(r: CheckResult) -> bytes | None:
             ax.set_xlabel("layer (input to output)")
             ax.set_ylabel(key)
         fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=90)
-        return buffer.getvalue()
+        return png_bytes(fig, dpi=90, tight=False)
     finally:
         plt.close(fig)

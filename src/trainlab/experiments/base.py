@@ -136,12 +136,9 @@ def get_experiment(name: str) -> Experiment:
 
 def save_figure(fig: Any, ctx: Context, name: str) -> str:
     """Save a matplotlib figure as ``figures/NAME.png``; return the path relative to ``ctx.out``."""
-    import matplotlib.pyplot as plt
+    from trainlab.report.plots import save_png
 
-    path = ctx.figures_dir / f"{name}.png"
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return str(path.relative_to(ctx.out))
+    return str(save_png(fig, ctx.figures_dir / f"{name}.png", dpi=110).relative_to(ctx.out))
 
 
 def run_experiment(name: str, ctx: Context) -> dict[str, Any]:

@@ -1,8 +1,12 @@
 """Figures of training and of the inside of a network (matplotlib, Agg backend: no display needed).
 
-Each function returns a ``matplotlib.figure.Figure``; save it with
-``trainlab.experiments.base.save_figure(fig, ctx, name)`` or turn it into PNG
-bytes with :func:`png_bytes` for :func:`trainlab.report.html.figure`.
+This module owns trainlab's matplotlib set-up: it selects the Agg backend once,
+and every other module takes ``plt`` from here (``from trainlab.report.plots
+import plt``) and encodes its figures with :func:`png_bytes` (PNG bytes, for
+:func:`trainlab.report.html.figure`) or :func:`save_png` (a PNG file; for a
+reproduction ``trainlab.experiments.base.save_figure(fig, ctx, name)``).
+
+Each function below returns a ``matplotlib.figure.Figure``.
 
 Probe figures take a sequence of :class:`trainlab.probe.ProbeRecord` (from
 ``ProbeCallback.records`` or ``read_probes(run_dir).records("probe")``) and
@@ -19,6 +23,7 @@ follow Glorot & Bengio (2010):
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import matplotlib
@@ -31,12 +36,20 @@ from trainlab.probe.records import ProbeRecord  # noqa: E402
 from trainlab.probe.stats import TensorStats  # noqa: E402
 
 
-def png_bytes(fig: Figure, *, dpi: int = 100) -> bytes:
-    """The figure as PNG bytes; the figure is closed."""
+def png_bytes(fig: Figure, *, dpi: int = 100, tight: bool = True) -> bytes:
+    """The figure as PNG bytes, cropped to what it draws unless ``tight=False``; the figure is closed."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def save_png(fig: Figure, path: str | Path, *, dpi: int = 100) -> Path:
+    """Save the figure as a PNG file at ``path``, cropped to what it draws; the figure is closed."""
+    path = Path(path)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return path
 
 
 def layer_label(layer: Any, position: int | None = None) -> str:

@@ -13,15 +13,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
 from trainlab.population.spec import PER_MEMBER  # noqa: E402
 from trainlab.report.html import Section, figure, key_values, render_page, table  # noqa: E402
-from trainlab.report.plots import png_bytes  # noqa: E402
+from trainlab.report.plots import plt, png_bytes  # noqa: E402
 from trainlab.runs import RunDir, atomic_write_text  # noqa: E402
 
 SHOWN = ("lr", "init", "init_scale", "seed", "momentum", "weight_decay", "optimizer")

@@ -6,25 +6,13 @@ curves; and the edge-of-range warnings.
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from trainlab.report.html import Section, bullets, figure, paragraph, render_page, table  # noqa: E402
-from trainlab.runs import RunDir, atomic_write_text  # noqa: E402
-from trainlab.search.space import SearchSpace  # noqa: E402
-
-
-def _png(fig: Any) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
+from trainlab.report.html import Section, bullets, figure, paragraph, render_page, table
+from trainlab.report.plots import plt, png_bytes
+from trainlab.runs import RunDir, atomic_write_text
+from trainlab.search.space import SearchSpace
 
 
 def axis_plot(name: str, trials: list[dict[str, Any]], space: SearchSpace, metric: str) -> bytes:
@@ -48,7 +36,7 @@ def axis_plot(name: str, trials: list[dict[str, Any]], space: SearchSpace, metri
     ax.set_xlabel(name)
     ax.set_ylabel(metric)
     ax.legend(fontsize=7)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def curves_plot(best: list[dict[str, Any]], metric: str) -> bytes | None:
@@ -72,7 +60,7 @@ def curves_plot(best: list[dict[str, Any]], metric: str) -> bytes | None:
     left.set(xlabel="step", ylabel="training loss", title="training loss")
     right.set(xlabel="step", ylabel=metric, title=metric)
     left.legend(fontsize=7)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def write_report(summary: dict[str, Any], space: SearchSpace, out: Path, *, top: int = 5) -> Path:

@@ -150,7 +150,7 @@ def rows(problem: str, best: dict[str, dict[int, np.ndarray]]) -> list[dict]:
 
 
 def budget_figure(ctx: Context, best: dict[str, dict[int, np.ndarray]], name: str, ylabel: str) -> str:
-    import matplotlib.pyplot as plt
+    from trainlab.report.plots import plt
 
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     colors = {"grid": "C0", "grid-centered": "C2", "random": "C1"}

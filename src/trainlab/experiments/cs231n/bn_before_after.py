@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import torch
 
 from trainlab.experiments.base import Claim, Context, Experiment, Result, register, save_figure
@@ -22,6 +21,7 @@ from trainlab.losses import get_loss
 from trainlab.nn.mlp import MLP
 from trainlab.probe import Probe, ProbeConfig, ProbeRecord
 from trainlab.report import plots
+from trainlab.report.plots import plt
 
 BUDGETS = {"smoke": {"samples": 2000, "examples": 256, "width": 128, "depth": 10},
            "quick": {"samples": 100_000, "examples": 1000, "width": 256, "depth": 10},

@@ -206,7 +206,7 @@ class PreprocessingEffects(Experiment):
 
 
 def figures(curves: list[dict], final: dict[str, dict], ctx: Context, budget: Budget) -> dict[str, str]:
-    import matplotlib.pyplot as plt
+    from trainlab.report.plots import plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     for name in ORDER:

@@ -9,15 +9,6 @@ from trainlab.experiments.glorot2010.profiles import PAPER_JACOBIAN
 from trainlab.probe import LayerStats, ProbeRecord
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _layer_colours(n: int) -> list[Any]:
     import matplotlib
 
@@ -27,7 +18,8 @@ def _layer_colours(n: int) -> list[Any]:
 
 def figure2(ctx: Context, run: Dynamics) -> str:
     """Mean and std (bars) of each sigmoid layer's activation over training."""
-    plt = _pyplot()
+    from trainlab.report.plots import plt
+
     steps, means = run.series("activation", "mean")
     _, stds = run.series("activation", "std")
     fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -43,7 +35,8 @@ def figure2(ctx: Context, run: Dynamics) -> str:
 
 def figure3(ctx: Context, runs: dict[str, Dynamics], labels: tuple[str, ...], name: str) -> str:
     """98th percentile (markers) and std (lines) of each layer's activation over training."""
-    plt = _pyplot()
+    from trainlab.report.plots import plt
+
     present = [label for label in labels if label in runs]
     fig, axes = plt.subplots(len(present), 1, figsize=(7, 3.2 * len(present)), squeeze=False)
     for ax, label in zip(axes[:, 0], present):
@@ -75,7 +68,8 @@ def _histogram_lines(ax: Any, layers: list[LayerStats], quantity: str) -> None:
 
 def figure4(ctx: Context, runs: dict[str, Dynamics], labels: tuple[str, ...]) -> str:
     """Activation histograms per layer at the end of training."""
-    plt = _pyplot()
+    from trainlab.report.plots import plt
+
     present = [label for label in labels if label in runs]
     fig, axes = plt.subplots(len(present), 1, figsize=(7, 3 * len(present)), squeeze=False)
     for ax, label in zip(axes[:, 0], present):
@@ -90,7 +84,8 @@ def figure4(ctx: Context, runs: dict[str, Dynamics], labels: tuple[str, ...]) ->
 def init_histograms(ctx: Context, records: dict[str, ProbeRecord], labels: tuple[str, ...], quantity: str,
                     kind: str, name: str, what: str) -> str:
     """Figures 6-8: one histogram per layer at initialization, standard (top) and normalized (bottom)."""
-    plt = _pyplot()
+    from trainlab.report.plots import plt
+
     present = [label for label in labels if label in records]
     fig, axes = plt.subplots(len(present), 1, figsize=(7, 3 * len(present)), squeeze=False)
     for ax, label in zip(axes[:, 0], present):
@@ -106,7 +101,8 @@ def init_histograms(ctx: Context, records: dict[str, ProbeRecord], labels: tuple
 
 def figure9(ctx: Context, runs: dict[str, Dynamics], labels: tuple[str, ...]) -> str:
     """Std of each layer's weight gradient over training."""
-    plt = _pyplot()
+    from trainlab.report.plots import plt
+
     present = [label for label in labels if label in runs]
     fig, axes = plt.subplots(len(present), 1, figsize=(7, 3 * len(present)), squeeze=False)
     for ax, label in zip(axes[:, 0], present):
@@ -122,7 +118,8 @@ def figure9(ctx: Context, runs: dict[str, Dynamics], labels: tuple[str, ...]) ->
 
 def figure11(ctx: Context, runs: dict[str, Dynamics]) -> str:
     """Test error against updates for each configuration."""
-    plt = _pyplot()
+    from trainlab.report.plots import plt
+
     fig, ax = plt.subplots(figsize=(7, 4))
     order = sorted(runs, key=lambda label: -runs[label].test_error[-1][1])  # the paper's: decreasing final error
     for label in order:
@@ -137,7 +134,8 @@ def figure11(ctx: Context, runs: dict[str, Dynamics]) -> str:
 
 def jacobian_figure(ctx: Context, rows: list[dict[str, Any]]) -> str:
     """Mean singular value of each layer-to-layer Jacobian at initialization, with the paper's values."""
-    plt = _pyplot()
+    from trainlab.report.plots import plt
+
     fig, ax = plt.subplots(figsize=(7, 3.6))
     for label in dict.fromkeys(r["configuration"] for r in rows):
         mine = [r for r in rows if r["configuration"] == label]

@@ -13,7 +13,6 @@ shrink going down, weight gradients stay level) and 1 for normalized.
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import torch
 
 from trainlab.experiments.base import Claim, Context, Experiment, Result, register, save_figure
@@ -22,6 +21,7 @@ from trainlab.losses import get_loss
 from trainlab.nn.mlp import MLP
 from trainlab.probe import Probe, ProbeConfig, ProbeRecord
 from trainlab.report import plots
+from trainlab.report.plots import plt
 
 INITS = {"standard": "standard", "normalized": "glorot-uniform"}
 BUDGETS = {"smoke": {"width": 200, "examples": 300, "jacobian_examples": 2},

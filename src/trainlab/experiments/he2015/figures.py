@@ -10,15 +10,6 @@ if TYPE_CHECKING:
     from trainlab.experiments.he2015.experiment import HeBudget
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 COLOURS = {"xavier": "tab:red", "he": "tab:blue"}
 GAIN = {"xavier": 1.0, "he": 2.0}  # c in Var[w] = c / fan_in
 
@@ -29,7 +20,8 @@ def _mean_columns(rows: list[list[float]]) -> list[float]:
 
 def plot_init(ctx: Context, init: dict[str, Any], which: str, depth: int) -> str:
     """Per-layer RMS (log scale), measured (markers) and the closed form anchored at one layer (dashed)."""
-    plt = _pyplot()
+    from trainlab.report.plots import plt
+
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for name in GAIN:
         rms = [math.sqrt(v) for v in _mean_columns(init[name][which])]
@@ -49,7 +41,8 @@ def plot_init(ctx: Context, init: dict[str, Any], which: str, depth: int) -> str
 
 def plot_curves(ctx: Context, curves: dict[tuple[int, str], dict[str, Any]], budget: "HeBudget") -> str:
     """Training loss and validation error at both depths, Xavier against He (He et al., Figures 2-3)."""
-    plt = _pyplot()
+    from trainlab.report.plots import plt
+
     fig, axes = plt.subplots(2, 2, figsize=(10, 6), sharex=True)
     for col, depth in enumerate((budget.moderate, budget.deep)):
         for name in GAIN:

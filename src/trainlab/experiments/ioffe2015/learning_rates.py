@@ -137,7 +137,7 @@ class BNLearningRates(Experiment):
 
 
 def figure(rows: list[dict], budget: Budget, ctx: Context) -> dict[str, str]:
-    import matplotlib.pyplot as plt
+    from trainlab.report.plots import plt
     import numpy as np
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))

@@ -179,7 +179,7 @@ class Ioffe2015MNIST(Experiment):
 
 
 def figures(acc: dict[bool, list[dict]], ctx: Context, unit: int) -> dict[str, str]:
-    import matplotlib.pyplot as plt
+    from trainlab.report.plots import plt
 
     labels = {False: "without BN", True: "with BN"}
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
