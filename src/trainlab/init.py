@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from trainlab.errors import UserError, choose
+from trainlab.nn.modes import eval_mode
 
 __all__ = [
     "INITIALIZERS",
@@ -342,18 +343,6 @@ def _recording_outputs(
             handle.remove()
 
 
-@contextmanager
-def _eval_mode(model: nn.Module) -> Iterator[None]:
-    """Put every submodule in eval mode, then restore each one's own mode."""
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for module, training in modes:
-            module.training = training
-
-
 def _forward_order(model: nn.Module, x: torch.Tensor) -> list[tuple[str, nn.Module]]:
     """The weight layers in the order the forward pass first calls them."""
     layers = dict(weight_layers(model))
@@ -391,7 +380,7 @@ def _lsuv_rescale_(
     if max_iter < 0:
         raise UserError(f"LSUV max_iter must be 0 or more; got {max_iter!r}")
     report: dict[str, dict[str, float | int | bool]] = {}
-    with torch.no_grad(), _eval_mode(model):
+    with torch.no_grad(), eval_mode(model):
         for name, layer in _forward_order(model, x):
             variance = _output_variance(model, layer, name, x)
             iterations = 0

@@ -26,6 +26,7 @@ from torch import nn
 
 from trainlab.errors import CheckpointError, UserError
 from trainlab.linear.losses import SCORE_LOSSES
+from trainlab.nn.modes import eval_mode
 from trainlab.runs import atomic_write_text
 
 EVAL_CHUNK = 1000
@@ -90,19 +91,17 @@ def loss_surface(model: nn.Module, points: Sequence[Sequence[torch.Tensor]], x: 
     the model is evaluated in eval mode and restored afterwards."""
     params = list(model.parameters())
     saved = [p.detach().clone() for p in params]
-    was_training = model.training
-    model.eval()
-    try:
-        values = []
-        for point in points:
-            for p, v in zip(params, point):
+    with eval_mode(model):
+        try:
+            values = []
+            for point in points:
+                for p, v in zip(params, point):
+                    p.copy_(v)
+                values.append(mean_loss(model, x, y, loss_fn))
+            return values
+        finally:
+            for p, v in zip(params, saved):
                 p.copy_(v)
-            values.append(mean_loss(model, x, y, loss_fn))
-        return values
-    finally:
-        for p, v in zip(params, saved):
-            p.copy_(v)
-        model.train(was_training)
 
 
 def random_slices(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Callable,
