@@ -1,9 +1,11 @@
-"""Helpers shared by several test folders."""
+"""Helpers shared by several test folders: small in-memory datasets, a reference numerical gradient."""
 from __future__ import annotations
 
 from typing import Callable
 
 import torch
+
+from trainlab.data.base import Dataset, Split
 
 
 def centered(f: Callable[[torch.Tensor], float], W: torch.Tensor, h: float = 1e-6) -> torch.Tensor:
@@ -15,3 +17,16 @@ def centered(f: Callable[[torch.Tensor], float], W: torch.Tensor, h: float = 1e-
         Wm.view(-1)[idx] -= h
         grad.view(-1)[idx] = (f(Wp) - f(Wm)) / (2 * h)
     return grad
+
+
+def blobs(n_train: int = 1200, n_eval: int = 300, *, classes: int = 3, dim: int = 12, seed: int = 0) -> Dataset:
+    """Gaussian blobs: class c is centred at 2.5 * e_c in ``dim`` dimensions."""
+    g = torch.Generator().manual_seed(seed)
+
+    def split(n: int) -> Split:
+        y = torch.randint(0, classes, (n,), generator=g)
+        x = torch.randn(n, dim, generator=g) + 2.5 * torch.nn.functional.one_hot(y, dim).float()
+        return Split(x, y)
+
+    return Dataset("blobs", split(n_train), split(n_eval), split(n_eval), classes, (dim,))
+

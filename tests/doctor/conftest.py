@@ -1,9 +1,9 @@
-"""Fixtures for the doctor's tests (helpers live in doctor_cases.py, a uniquely named module)."""
+"""Fixtures for the doctor's tests (helpers live in doctor_cases.py)."""
 from __future__ import annotations
 
 import pytest
-from doctor_cases import teacher_problem
 
+from tests.doctor.doctor_cases import teacher_problem
 from trainlab.data.base import Split
 
 

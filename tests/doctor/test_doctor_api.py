@@ -6,10 +6,10 @@ import json
 
 import pytest
 import torch
-from doctor_cases import CLASSES, DIMS, doctor, teacher_problem
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from tests.doctor.doctor_cases import CLASSES, DIMS, doctor, teacher_problem
 from trainlab.data.base import Dataset
 from trainlab.doctor import ORDER, Budget, examine
 from trainlab.errors import UserError

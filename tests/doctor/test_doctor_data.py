@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from doctor_cases import CLASSES, DIMS, teacher_problem
 from torch import nn
 
+from tests.doctor.doctor_cases import CLASSES, DIMS, teacher_problem
 from trainlab.data.base import Split
 from trainlab.doctor import Budget, examine
 

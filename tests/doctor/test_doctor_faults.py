@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from doctor_cases import doctor, failed, mlp
 from torch import nn
 
+from tests.doctor.doctor_cases import doctor, failed, mlp
 from trainlab.data.base import Split
 from trainlab.doctor import ORDER
 from trainlab.init import InitConfig

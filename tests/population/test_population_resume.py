@@ -8,7 +8,6 @@ import signal
 import pytest
 import torch
 
-from trainlab.cli import main
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
 from trainlab.errors import CheckpointError
@@ -89,19 +88,6 @@ def test_bad_population_folders_are_clear_errors(tmp_path, capsys):
     (tmp_path / "p" / CHECKPOINT).write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="corrupt"):
         resume_population(tmp_path / "p", dataset=blobs())
-
-
-def test_kill_9_then_trainlab_resume_ends_with_the_uninterrupted_numbers(tmp_path, capsys, kill_9_after):
-    args = ["--dataset", "synthetic-blobs", "--depth", "2", "--width", "32", "--batch-size", "8", "--steps", "3000",
-            "--log-every", "10", "--checkpoint-every", "50", "--lr", "0.02,0.05", "--seed", "0,1", "--quiet", "--json"]
-    assert main(["train", *args, "--out", str(tmp_path / "full")]) == 0
-    full = json.loads(capsys.readouterr().out)["members"]
-    kill_9_after(["train", *args, "--out", str(tmp_path / "cut")], tmp_path / "cut" / CHECKPOINT)
-    assert not (tmp_path / "cut" / "population.json").exists(), "the population finished before it could be killed"
-    assert main(["resume", str(tmp_path / "cut"), "--quiet", "--json"]) == 0
-    resumed = json.loads(capsys.readouterr().out)["members"]
-    assert [{k: m[k] for k in KEYS} for m in resumed] == [{k: m[k] for k in KEYS} for m in full]
-
 
 
 def test_each_member_leaves_a_checkpoint_a_lone_run_can_continue_from(tmp_path):

@@ -75,10 +75,3 @@ def test_report_and_figures_written(record):
     assert json.loads((out / "results.json").read_text())["experiment"] == "cs231n-activations"
     for path in record["figures"].values():
         assert (out / path).read_bytes()[:4] == b"\x89PNG"
-
-
-def test_reproduce_cli_list_and_bad_name(capsys):
-    assert main(["reproduce", "--list"]) == 0
-    assert "cs231n-activations" in capsys.readouterr().out
-    assert main(["reproduce", "nope"]) == 2
-    assert "unknown experiment 'nope'" in capsys.readouterr().err

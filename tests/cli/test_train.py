@@ -1,4 +1,4 @@
-"""``trainlab train`` / ``resume`` as users run them: JSON out, clear errors, kill -9 then resume."""
+"""``trainlab train`` as users run it: JSON out, clear errors; lists train their product as one population."""
 from __future__ import annotations
 
 import json
@@ -6,10 +6,13 @@ import json
 import pytest
 
 from trainlab.cli import main
+from trainlab.runs import RunDir
 
 KEYS = {"run_dir", "status", "steps", "epochs", "train_loss", "val_loss", "val_accuracy", "test_loss",
         "test_accuracy", "seconds", "samples_per_second"}
 FAST = ["--dataset", "synthetic-blobs", "--depth", "1", "--width", "16", "--batch-size", "32", "--quiet"]
+POPULATION = ["--dataset", "synthetic-blobs", "--depth", "1", "--width", "8", "--steps", "12", "--log-every", "4",
+              "--batch-size", "32", "--quiet", "--json"]  # lists of values train as one population
 
 
 def test_train_json_prints_exactly_one_object(tmp_path, capsys):
@@ -52,19 +55,27 @@ def test_missing_data_file_names_file_folder_and_fix(tmp_path, capsys):
     assert code == 2 and str(tmp_path) in err and "Traceback" not in err
 
 
-def test_resume_of_a_non_run_directory_is_a_clear_error(tmp_path, capsys):
-    assert main(["resume", str(tmp_path)]) == 2
-    assert "not a run directory" in capsys.readouterr().err
+def test_lists_train_the_product_and_single_values_keep_the_single_run_json(tmp_path, capsys):
+    assert main(["train", *POPULATION, "--lr", "0.01,0.1", "--seed", "0,1,2", "--out", str(tmp_path / "pop")]) == 0
+    record = json.loads(capsys.readouterr().out)
+    members = record["members"]
+    assert len(members) == 6
+    configs = [RunDir(m["run_dir"]).config() for m in members]
+    assert sorted((c.lr, c.seed) for c in configs) == sorted((lr, s) for lr in (0.01, 0.1) for s in (0, 1, 2))
+    assert main(["train", *POPULATION, "--lr", "0.1", "--seed", "2", "--out", str(tmp_path / "one")]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert "members" not in single and set(single) == set(members[0])
+    twin = members[[(c.lr, c.seed) for c in configs].index((0.1, 2))]
+    assert twin["test_accuracy"] == pytest.approx(single["test_accuracy"], abs=1e-9)
+    assert twin["val_loss"] == pytest.approx(single["val_loss"], rel=1e-4)
 
 
-def test_kill_9_then_resume_ends_with_the_uninterrupted_numbers(tmp_path, capsys, kill_9_after):
-    args = ["--dataset", "synthetic-blobs", "--depth", "2", "--width", "32", "--batch-size", "8", "--steps", "2000",
-            "--log-every", "10", "--checkpoint-every", "50", "--quiet", "--json"]
-    assert main(["train", *args, "--out", str(tmp_path / "full")]) == 0
-    full = json.loads(capsys.readouterr().out)
-    kill_9_after(["train", *args, "--out", str(tmp_path / "cut")], tmp_path / "cut" / "checkpoint.pt")
-    assert not (tmp_path / "cut" / "summary.json").exists(), "run finished before it could be killed"
-    assert main(["resume", str(tmp_path / "cut"), "--quiet", "--json"]) == 0
-    resumed = json.loads(capsys.readouterr().out)
-    for key in ("status", "steps", "train_loss", "val_loss", "val_accuracy", "test_loss", "test_accuracy"):
-        assert resumed[key] == full[key], key
+def test_init_lists_and_bad_lists(tmp_path, capsys):
+    assert main(["train", *POPULATION, "--init", "glorot-uniform,he-normal", "--out", str(tmp_path / "i")]) == 0
+    members = json.loads(capsys.readouterr().out)["members"]
+    assert [RunDir(m["run_dir"]).config().init for m in members] == ["glorot-uniform", "he-normal"]
+    assert main(["train", *POPULATION, "--lr", "0.1,fast"]) == 2
+    assert "0.1,fast" in capsys.readouterr().err
+    assert main(["train", *POPULATION, "--seed", "0,1", "--model", "cnn"]) == 2
+    assert "--model mlp" in capsys.readouterr().err
+

@@ -8,12 +8,11 @@ import signal
 import pytest
 import torch
 
+from tests.helpers import blobs
 from trainlab.config import TrainConfig
 from trainlab.errors import CheckpointError, UserError
 from trainlab.runs import RunDir
 from trainlab.train import Callback, Trainer, lr_at, resume
-
-from .helpers import blobs
 
 BASE = TrainConfig(dataset="blobs", depth=2, width=16, lr=0.05, batch_size=32, steps=120,
                    log_every=10, checkpoint_every=20, eval_every=40)
