@@ -40,7 +40,7 @@ from trainlab.config import TrainConfig
 from trainlab.data import load
 from trainlab.data.base import Dataset, Split
 from trainlab.population import train_population
-from trainlab.train import epoch_permutation
+from trainlab.loop import epoch_permutation
 
 SIZES = (1, 4, 16, 64)
 TARGET_K, TARGET = 16, 4.0

@@ -23,7 +23,8 @@ from trainlab.config import TrainConfig
 from trainlab.data import load
 from trainlab.data.base import Dataset
 from trainlab.runs import RunDir
-from trainlab.train import Trainer, epoch_permutation
+from trainlab.loop import epoch_permutation
+from trainlab.train import Trainer
 
 CASES = [
     ("5x1000 tanh MLP, batch 128", dict(depth=5, width=1000, activation="tanh", batch_size=128), 150),

@@ -13,19 +13,30 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from trainlab.errors import UserError, choose
+from trainlab.init import INITIALIZERS
+from trainlab.losses import LOSSES as LOSS_REGISTRY
+from trainlab.nn import ACTIVATIONS as ACTIVATION_REGISTRY
+from trainlab.nn import BATCH_NORM_PLACEMENTS, MODELS as MODEL_REGISTRY
+from trainlab.nn.norm import BN_STATISTICS
+from trainlab.optimizers import OPTIMIZERS as OPTIMIZER_REGISTRY
+from trainlab.optimizers import SCHEDULES as SCHEDULE_REGISTRY
+from trainlab.optimizers import effective_momentum
+from trainlab.preprocess import build_step
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-MODELS = ("mlp", "cnn")
-ACTIVATIONS = ("sigmoid", "tanh", "softsign", "relu", "leaky-relu", "identity")
-BATCH_NORM = ("none", "before", "after")
-BN_STATS = ("ema", "algorithm2")  # test-time batch-norm statistics, see trainlab.nn.norm
-LOSSES = ("softmax", "svm")
-OPTIMIZERS = ("sgd", "momentum", "adam")
-SCHEDULES = ("constant", "step")
+# The choices of each field, read from the registry that owns the concept.
+MODELS = tuple(MODEL_REGISTRY)
+ACTIVATIONS = tuple(ACTIVATION_REGISTRY)
+BATCH_NORM = BATCH_NORM_PLACEMENTS
+BN_STATS = BN_STATISTICS
+INITS = tuple(INITIALIZERS)
+LOSSES = tuple(LOSS_REGISTRY)
+OPTIMIZERS = tuple(OPTIMIZER_REGISTRY)
+SCHEDULES = tuple(SCHEDULE_REGISTRY)
 DEVICES = ("cpu", "cuda", "mps", "auto")
 
 
@@ -77,6 +88,9 @@ class TrainConfig:
         choose("activation", self.activation, ACTIVATIONS)
         choose("batch-norm placement", self.batch_norm, BATCH_NORM)
         choose("batch-norm statistics", self.bn_stats, BN_STATS)
+        choose("initialization scheme", self.init, INITS)
+        for step in self.preprocess:  # parsed now (cheap), so a bad name fails before any data loads
+            build_step(step)
         choose("loss", self.loss, LOSSES)
         choose("optimizer", self.optimizer, OPTIMIZERS)
         choose("learning-rate schedule", self.schedule, SCHEDULES)
@@ -112,9 +126,7 @@ class TrainConfig:
     @property
     def effective_momentum(self) -> float:
         """Momentum used by SGD: the given value, else 0.9 for ``momentum`` and 0 for ``sgd``."""
-        if self.momentum is not None:
-            return self.momentum
-        return 0.9 if self.optimizer == "momentum" else 0.0
+        return effective_momentum(self.optimizer, self.momentum)
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

@@ -42,6 +42,7 @@ __all__ = [
     "initialize_",
     "lecun_normal_",
     "lsuv_",
+    "needs_data",
     "normal_",
     "orthogonal_",
     "standard_",
@@ -461,6 +462,11 @@ INITIALIZERS: dict[str, Callable[..., torch.Tensor]] = {
 
 _DATA_DRIVEN: dict[str, Callable[..., object]] = {"lsuv": _lsuv_rescale_}
 """Scheme name -> pass over the whole model and a data batch, run after the per-tensor stage."""
+
+
+def needs_data(scheme: str) -> bool:
+    """Whether ``scheme`` is data-driven (LSUV): :func:`initialize_` then needs a batch of inputs."""
+    return choose("initialization scheme", scheme, list(INITIALIZERS)) in _DATA_DRIVEN
 
 
 @dataclass(frozen=True)

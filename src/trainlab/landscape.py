@@ -27,7 +27,7 @@ from torch import nn
 from trainlab.errors import CheckpointError, UserError
 from trainlab.linear.losses import SCORE_LOSSES
 from trainlab.nn.modes import eval_mode
-from trainlab.runs import atomic_write_text
+from trainlab.files import atomic_write_text
 
 EVAL_CHUNK = 1000
 
@@ -147,14 +147,14 @@ def linear_slice(W: torch.Tensor, X: torch.Tensor, y: torch.Tensor, direction: t
 def load_run_model(run_dir: str | Path) -> tuple[nn.Module, object, object]:
     """The run's model with its checkpointed weights, its configuration and its dataset."""
     from trainlab.runs import RunDir
-    from trainlab.train import make_model, prepare_data
+    from trainlab.loop import make_model, prepare_data
 
     run = RunDir(run_dir)
     config = run.config()
     state = run.load_checkpoint()
     if state is None:
         raise CheckpointError(f"{run.path} has no checkpoint.pt; train it first (or resume it)")
-    dataset = prepare_data(config)
+    dataset = prepare_data(config, run_dir=run.path)  # the run's own fitted preprocessing
     model = make_model(config, dataset)
     model.load_state_dict(state["model"])
     return model, config, dataset

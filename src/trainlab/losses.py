@@ -1,17 +1,23 @@
-"""Training losses by name: softmax cross-entropy and the multiclass SVM.
+"""Training losses by name (softmax cross-entropy, the multiclass SVM), and the L2 term.
 
 The multiclass SVM is the Weston-Watkins hinge of the CS231n notes,
 ``L_i = sum_{j != y_i} max(0, s_j - s_{y_i} + margin)``, averaged over the batch.
 (``torch.nn.functional.multi_margin_loss`` also divides by the number of classes,
 so its value at small weights is (C-1)/C rather than the notes' C-1.)
+
+L2 regularization is the loss term ``0.5 * lambda * sum ||W||^2`` over the weight
+tensors (:func:`l2_weights`: trainable parameters of two or more dimensions, so
+weight matrices and convolution kernels, not biases or normalization parameters),
+as in the CS231n notes. Every loop adds it with :func:`l2_term`.
 """
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from trainlab.errors import choose
 
@@ -35,6 +41,36 @@ LOSSES: dict[str, LossFn] = {"softmax": softmax_loss, "svm": svm_loss}
 
 def get_loss(name: str) -> LossFn:
     return LOSSES[choose("loss", name, tuple(LOSSES))]
+
+
+def _batched_softmax_loss(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Each member's mean softmax cross-entropy: ``[K, B, C]``, ``[K, B]`` -> ``[K]``."""
+    k, b, c = scores.shape
+    return F.cross_entropy(scores.reshape(k * b, c), y.reshape(k * b), reduction="none").view(k, b).mean(1)
+
+
+BATCHED_LOSSES: dict[str, LossFn] = {"softmax": _batched_softmax_loss}
+"""Fast per-member forms of :data:`LOSSES` for stacked scores ``[K, B, C]``; the others are vmapped."""
+
+
+def get_batched_loss(name: str) -> LossFn:
+    """The named loss per member of a population: ``[K, B, C]``, ``[K, B]`` -> ``[K]``."""
+    return BATCHED_LOSSES.get(name) or torch.func.vmap(get_loss(name))
+
+
+def l2_weights(model: nn.Module) -> list[nn.Parameter]:
+    """The tensors L2 regularization applies to: trainable parameters with two or more dimensions."""
+    return [p for p in model.parameters() if p.requires_grad and p.ndim >= 2]
+
+
+def l2_term(squared_norms: torch.Tensor, weight_decay: float | torch.Tensor) -> torch.Tensor:
+    """``0.5 * lambda * sum ||W||^2`` from ``sum ||W||^2`` (a scalar, or one per population member)."""
+    return 0.5 * weight_decay * squared_norms
+
+
+def squared_norm(weights: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``sum ||W||^2`` over ``weights`` (0 for none)."""
+    return sum(w.pow(2).sum() for w in weights) if weights else torch.zeros(())
 
 
 def expected_initial_loss(name: str, num_classes: int) -> float:

@@ -1,29 +1,39 @@
-"""Run directories: configuration, append-only metrics, atomic checkpoints, summary.
+"""The on-disk layout of runs, populations and reproductions; nothing else names these files.
 
 A run directory holds everything needed to trust and rerun a result::
 
     config.json      resolved configuration, seed, library versions, device
     metrics.jsonl    one JSON object per line, appended as training goes
     checkpoint.pt    latest training state, written atomically
+    preprocess.pt    the fitted preprocessing (when the configuration has some)
     summary.json     the final outcome (absent while a run is unfinished)
+
+A population folder (``trainlab train`` with lists) holds one run directory per
+member, ``member-000``, ``member-001``, ..., plus ``population.pt`` (the batched
+training state) and ``population.json`` (the totals, once it has ended). A
+reproduction folder holds ``results.json`` (its numbers, claims, title and
+source) and the figures beside it.
 """
 from __future__ import annotations
 
 import json
-import os
 import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import torch
 
 from trainlab import __version__
 from trainlab.config import TrainConfig
 from trainlab.errors import CheckpointError, UserError
+from trainlab.files import atomic_torch_save, atomic_write_text, load_torch_file
 
 CONFIG, METRICS, CHECKPOINT, SUMMARY = "config.json", "metrics.jsonl", "checkpoint.pt", "summary.json"
+PREPROCESS = "preprocess.pt"
+POPULATION_CHECKPOINT, POPULATION_SUMMARY = "population.pt", "population.json"
+RESULTS = "results.json"
 
 
 def versions() -> dict[str, str]:
@@ -43,30 +53,17 @@ def default_run_dir(config: TrainConfig, root: str | Path = "runs") -> Path:
     return Path(root) / f"{stamp}-{config.dataset}-{config.model}{config.depth}x{config.width}-{config.activation}-s{config.seed}"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        torch.save(obj, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+def default_population_dir(configs: Sequence[TrainConfig], root: str | Path = "runs") -> Path:
+    c = configs[0]
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path(root) / f"{stamp}-{c.dataset}-{c.model}{c.depth}x{c.width}-{c.activation}-population{len(configs)}"
 
 
 def load_checkpoint_file(path: Path, *, what: str) -> dict[str, Any] | None:
     """A checkpoint's state (tensors, numbers and containers only: ``weights_only``), or None if absent."""
     if not path.exists():
         return None
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a damaged file
-        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable ({type(exc).__name__}); "
-                              f"delete it to restart {what} from step 0") from None
+    return load_torch_file(path, fix=f"delete it to restart {what} from step 0")
 
 
 class RunDir:
@@ -90,6 +87,13 @@ class RunDir:
         return run
 
     # -- reading ----------------------------------------------------------------
+    def is_run(self) -> bool:
+        return (self.path / CONFIG).is_file()
+
+    def record(self) -> dict[str, Any]:
+        """``config.json`` as written: the configuration, device, versions and creation time."""
+        return json.loads((self.path / CONFIG).read_text())
+
     def config(self) -> TrainConfig:
         path = self.path / CONFIG
         if not path.is_file():
@@ -138,3 +142,76 @@ class RunDir:
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_text(self.path / SUMMARY, json.dumps(summary, indent=2) + "\n")
+
+    # -- preprocessing ----------------------------------------------------------------
+    @property
+    def preprocess_file(self) -> Path:
+        return self.path / PREPROCESS
+
+    def save_preprocessing(self, dataset: Any) -> Path | None:
+        """Write ``dataset``'s fitted preprocessing pipeline (if it went through one) to ``preprocess.pt``."""
+        pipeline = getattr(dataset, "pipeline", None)
+        if pipeline is None:
+            return None
+        pipeline.save(self.preprocess_file)
+        return self.preprocess_file
+
+
+class PopulationDir:
+    """A population's folder: one run directory per member, the batched checkpoint and the totals."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    @staticmethod
+    def member_name(index: int) -> str:
+        return f"member-{index:03d}"
+
+    def member(self, index: int) -> Path:
+        return self.path / self.member_name(index)
+
+    def members(self) -> list[Path]:
+        """The members' run directories, in member order (member-1000 after member-999)."""
+        found = [p for p in self.path.glob("member-*") if p.name[7:].isdigit() and (p / CONFIG).is_file()]
+        return sorted(found, key=lambda p: int(p.name[7:]))
+
+    @property
+    def checkpoint_file(self) -> Path:
+        return self.path / POPULATION_CHECKPOINT
+
+    @property
+    def summary_file(self) -> Path:
+        return self.path / POPULATION_SUMMARY
+
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        atomic_torch_save(state, self.checkpoint_file)
+
+    def load_checkpoint(self) -> dict[str, Any] | None:
+        return load_checkpoint_file(self.checkpoint_file, what="the population")
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        atomic_write_text(self.summary_file, json.dumps(summary, indent=2) + "\n")
+
+    def summary(self) -> dict[str, Any] | None:
+        return json.loads(self.summary_file.read_text()) if self.summary_file.exists() else None
+
+
+def is_population_dir(path: str | Path) -> bool:
+    """A folder holding member run directories and no run of its own."""
+    folder = PopulationDir(path)
+    return (folder.member(0) / CONFIG).is_file() and not (folder.path / CONFIG).exists()
+
+
+def is_reproduction_dir(path: str | Path) -> bool:
+    return (Path(path) / RESULTS).is_file() and not (Path(path) / CONFIG).is_file()
+
+
+def write_results(folder: Path, record: dict[str, Any], *, default: Any = None) -> Path:
+    """A reproduction's ``results.json`` (its title and source included, so a report needs nothing else)."""
+    path = folder / RESULTS
+    atomic_write_text(path, json.dumps(record, indent=2, default=default) + "\n")
+    return path
+
+
+def read_results(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / RESULTS).read_text())

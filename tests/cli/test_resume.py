@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from trainlab.cli import main
-from trainlab.population.engine import CHECKPOINT
+from trainlab.runs import POPULATION_CHECKPOINT as CHECKPOINT
 
 KEYS = ("status", "steps", "train_loss", "val_loss", "val_accuracy", "test_loss", "test_accuracy")
 

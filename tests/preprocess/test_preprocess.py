@@ -14,7 +14,8 @@ from trainlab.data.base import Dataset, Split
 from trainlab.errors import CheckpointError, UserError
 from trainlab.preprocess import (PCA, FeatureScaleWarning, MeanSubtraction, MinMax, NotFittedError, PCAWhitening,
                                  Pipeline, Standardize, UncenteredDataWarning, ZCAWhitening, apply_pipeline,
-                                 build_step, save_preprocessing)
+                                 build_step)
+from trainlab.runs import RunDir
 
 TOL = 1e-6
 
@@ -201,14 +202,14 @@ def test_apply_pipeline_fits_on_train_only_and_reloads_exactly(tmp_path):
     assert out.input_shape == (5,)
     assert torch.allclose(out.train.x.mean(0), torch.zeros(5), atol=1e-4)
     assert float(out.val.x.mean(0).abs().max()) > 0.1  # the validation shift is kept, not refitted away
-    path = save_preprocessing(out, tmp_path)
+    path = RunDir(tmp_path).save_preprocessing(out)
     assert path.name == "preprocess.pt"
     torch.load(path, weights_only=True)
     changed = dataset(x[:300] * 2.0, x[300:] + 1.0)  # different training data: the saved state must win
-    again = apply_pipeline(changed, ("mean", "pca-white:5"), run_dir=tmp_path)
+    again = apply_pipeline(changed, ("mean", "pca-white:5"), saved=path)
     assert torch.equal(again.val.x, out.val.x)
     with pytest.raises(CheckpointError, match="does not match"):
-        apply_pipeline(data, ("mean", "zca"), run_dir=tmp_path)
+        apply_pipeline(data, ("mean", "zca"), saved=path)
 
 
 class Stream:

@@ -38,13 +38,12 @@ def parse_checks(text: str | None) -> list[str] | None:
 
 def run(args: argparse.Namespace) -> int:
     from trainlab.doctor import examine
-    from trainlab.train import make_model, prepare_data, resolve_device
+    from trainlab.loop import make_model, prepare_data, resolve_device
 
     checks = parse_checks(args.checks)
     config = config_from_args(args)
     dataset = prepare_data(config)
-    lsuv_batch = dataset.train.epoch(0).x[:500] if config.init == "lsuv" else None
-    model = make_model(config, dataset, data=lsuv_batch).to(resolve_device(config.device))
+    model = make_model(config, dataset).to(resolve_device(config.device))
 
     def progress(result) -> None:
         if not args.quiet:

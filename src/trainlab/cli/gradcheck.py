@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from trainlab.gradcheck import GradCheckConfig, check_gradients
     from trainlab.gradcheck.settings import DTYPES
     from trainlab.losses import get_loss
-    from trainlab.train import make_model, prepare_data
+    from trainlab.loop import make_model, prepare_data
 
     if args.batch < 1:
         raise UserError(f"--batch must be >= 1, got {args.batch}")

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from trainlab.cli.train import report
+from pathlib import Path
+
+from trainlab.cli.train import report, report_population
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,13 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from trainlab.population.engine import is_population_dir
+    from trainlab.runs import is_population_dir
 
     if is_population_dir(args.run_dir):  # `trainlab train` with lists wrote member-000, member-001, ...
-        from pathlib import Path
-
-        from trainlab.population.command import report_population
-        from trainlab.population.engine import resume_population
+        from trainlab.population import resume_population
 
         results = resume_population(args.run_dir, progress=not args.quiet)
         report_population(Path(args.run_dir), results, as_json=args.json)

@@ -27,7 +27,7 @@ def examine(
     checks: Sequence[str] | None = None,
     lr: float | None = None,
     optimizer: str = "sgd",
-    momentum: float = 0.0,
+    momentum: float | None = None,
     weight_decay: float = 0.0,
     batch_size: int = 64,
     seed: int = 0,

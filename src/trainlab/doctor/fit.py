@@ -1,9 +1,8 @@
 """Short training runs on copies of the model, for the checks that train.
 
-L2 regularization is the loss term ``0.5 * lambda * sum ||W||^2`` over the
-weight tensors (parameters with two or more dimensions: weight matrices and
-convolution kernels, not biases or normalization parameters), as in
-:class:`trainlab.config.TrainConfig` and the CS231n notes.
+Optimizers come from :mod:`trainlab.optimizers` and L2 regularization is
+:func:`trainlab.losses.l2_term` over :func:`trainlab.losses.l2_weights`, as in
+every training loop of trainlab.
 """
 from __future__ import annotations
 
@@ -15,30 +14,24 @@ import torch
 from torch import nn
 
 from trainlab.doctor.patient import LossFn, Recipe
-
-OPTIMIZER_FACTORIES: dict[str, Callable[[list[nn.Parameter], Recipe], torch.optim.Optimizer]] = {
-    "sgd": lambda params, r: torch.optim.SGD(params, lr=r.lr, momentum=r.momentum),
-    "momentum": lambda params, r: torch.optim.SGD(params, lr=r.lr, momentum=r.momentum or 0.9),
-    "adam": lambda params, r: torch.optim.Adam(params, lr=r.lr),
-}
+from trainlab.losses import l2_term, l2_weights, squared_norm
+from trainlab.nn.modes import eval_mode
+from trainlab.optimizers import make_optimizer as make_named_optimizer
 
 
 def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
-    return OPTIMIZER_FACTORIES[recipe.optimizer](params, recipe)
+    return make_named_optimizer(recipe.optimizer, model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
 
 
 def weight_tensors(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
-    """Trainable parameters with two or more dimensions: the tensors L2 regularization applies to."""
-    return [(name, p) for name, p in model.named_parameters() if p.requires_grad and p.ndim >= 2]
+    """The named tensors L2 regularization applies to (:func:`trainlab.losses.l2_weights`)."""
+    ids = {id(w) for w in l2_weights(model)}
+    return [(name, p) for name, p in model.named_parameters() if id(p) in ids]
 
 
 def l2_penalty(model: nn.Module) -> torch.Tensor:
-    """``0.5 * sum ||W||^2`` over :func:`weight_tensors`."""
-    weights = [p for _, p in weight_tensors(model)]
-    if not weights:
-        return torch.zeros(())
-    return 0.5 * sum(w.pow(2).sum() for w in weights)
+    """``0.5 * sum ||W||^2`` over :func:`weight_tensors` (the L2 term at lambda = 1)."""
+    return l2_term(squared_norm(l2_weights(model)), 1.0)
 
 
 def regularization_off(model: nn.Module) -> nn.Module:
@@ -84,7 +77,7 @@ def fit(model: nn.Module, loss_fn: LossFn, batches: Iterable[tuple[torch.Tensor,
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(model(x), y)
         if recipe.weight_decay:
-            loss = loss + recipe.weight_decay * l2_penalty(model)
+            loss = loss + l2_term(squared_norm(l2_weights(model)), recipe.weight_decay)
         value = float(loss.detach())
         out.losses.append(value)
         if not math.isfinite(value):
@@ -101,15 +94,13 @@ def fit(model: nn.Module, loss_fn: LossFn, batches: Iterable[tuple[torch.Tensor,
 
 @torch.no_grad()
 def measure(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, batch: int = 2048) -> tuple[float, float]:
-    """Mean loss and accuracy in evaluation mode (the model's mode is restored)."""
-    was_training = model.training
-    model.eval()
+    """Mean loss and accuracy in evaluation mode (each module's mode is restored, dropout-off included)."""
     total, correct = 0.0, 0
-    for start in range(0, len(y), batch):
-        scores = model(x[start:start + batch])
-        yb = y[start:start + batch]
-        total += float(loss_fn(scores, yb)) * len(yb)
-        correct += int((scores.argmax(1) == yb).sum())
-    model.train(was_training)
+    with eval_mode(model):
+        for start in range(0, len(y), batch):
+            scores = model(x[start:start + batch])
+            yb = y[start:start + batch]
+            total += float(loss_fn(scores, yb)) * len(yb)
+            correct += int((scores.argmax(1) == yb).sum())
     n = max(len(y), 1)
     return total / n, correct / n

@@ -18,9 +18,9 @@ from torch import nn
 from trainlab.data.base import Split, seeded_generator
 from trainlab.errors import UserError, choose
 from trainlab.losses import LOSSES, softmax_loss, svm_loss
+from trainlab.optimizers import OPTIMIZERS
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-OPTIMIZERS = ("sgd", "momentum", "adam")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,11 +62,11 @@ class Recipe:
 
     optimizer: str = "adam"
     lr: float = 1e-3
-    momentum: float = 0.0
+    momentum: float | None = None  # None: the optimizer's default (0.9 for momentum)
     weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
-        choose("optimizer", self.optimizer, OPTIMIZERS)
+        choose("optimizer", self.optimizer, tuple(OPTIMIZERS))
         if not self.lr > 0:
             raise UserError(f"lr must be > 0, got {self.lr}")
         if self.weight_decay < 0:

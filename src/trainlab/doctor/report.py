@@ -8,7 +8,7 @@ from typing import Any
 
 from trainlab.doctor.base import CheckResult, jsonable
 from trainlab.report import html as page
-from trainlab.runs import atomic_write_text
+from trainlab.files import atomic_write_text
 
 COLORS = {"pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828", "skipped": "#9e9e9e"}
 TABLES = {"init-health": "layers", "gradient-flow": "layers", "regularization": "rows", "gradcheck": "parameters"}

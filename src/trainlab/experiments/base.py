@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from trainlab.errors import UserError, choose
+from trainlab.runs import write_results
 
 PROFILES = ("smoke", "quick", "full")  # smoke: the quick pipeline at a token budget, for tests
 
@@ -150,8 +151,8 @@ def run_experiment(name: str, ctx: Context) -> dict[str, Any]:
     started = time.perf_counter()
     result = experiment.run(ctx)
     result.seconds = time.perf_counter() - started
-    record = result.to_json()
-    (ctx.out / "results.json").write_text(json.dumps(record, indent=2, default=_json_default) + "\n")
+    record = {**result.to_json(), "title": experiment.title, "source": experiment.source}
+    write_results(ctx.out, record, default=_json_default)
     from trainlab.report.html import write_experiment_report
 
     write_experiment_report(record, ctx.out, title=experiment.title, source=experiment.source)

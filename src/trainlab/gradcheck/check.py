@@ -32,6 +32,7 @@ from torch import nn
 from trainlab.errors import UserError
 from trainlab.gradcheck.kinks import KINK_LOSSES, KinkRecorder, crossed
 from trainlab.gradcheck.settings import GOOD, GradCheckConfig, band, dtype_name, worst
+from trainlab.losses import l2_weights
 
 DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
 
@@ -123,9 +124,7 @@ def prepared_copy(model: nn.Module, dtype: torch.dtype) -> nn.Module:
 
 
 def _l2_weights(model: nn.Module) -> dict[str, torch.Tensor]:
-    from trainlab.train import regularized_weights
-
-    ids = {id(w) for w in regularized_weights(model)}
+    ids = {id(w) for w in l2_weights(model)}
     return {name: p for name, p in model.named_parameters() if id(p) in ids}
 
 

@@ -1,11 +1,25 @@
 """Models and layers: ``build_model`` turns a configuration into a module."""
 from __future__ import annotations
 
+import math
+
 from torch import nn
 
+from trainlab.errors import choose
 from trainlab.nn.activations import ACTIVATIONS, make_activation
 from trainlab.nn.cnn import SmallCNN
 from trainlab.nn.mlp import MLP
+
+BATCH_NORM_PLACEMENTS = ("none", "before", "after")
+"""Where a hidden layer's batch norm goes: nowhere, before or after the activation (the bias before BN is dropped)."""
+
+
+def _mlp(input_shape: tuple[int, ...], num_classes: int, **options: object) -> nn.Module:
+    return MLP(math.prod(input_shape), num_classes, **options)
+
+
+MODELS = {"mlp": _mlp, "cnn": SmallCNN}
+"""Model name -> ``build(input_shape, num_classes, *, depth, width, activation, batch_norm)``."""
 
 
 def build_model(
@@ -18,13 +32,10 @@ def build_model(
     activation: str,
     batch_norm: str = "none",
 ) -> nn.Module:
-    """Build the named model (``mlp`` or ``cnn``) for inputs of ``input_shape``."""
-    if model == "cnn":
-        return SmallCNN(input_shape, num_classes, depth=depth, width=width, activation=activation, batch_norm=batch_norm)
-    input_dim = 1
-    for d in input_shape:
-        input_dim *= d
-    return MLP(input_dim, num_classes, depth=depth, width=width, activation=activation, batch_norm=batch_norm)
+    """Build the named model (a name in :data:`MODELS`) for inputs of ``input_shape``."""
+    build = MODELS[choose("model", model, tuple(MODELS))]
+    choose("batch-norm placement", batch_norm, BATCH_NORM_PLACEMENTS)
+    return build(input_shape, num_classes, depth=depth, width=width, activation=activation, batch_norm=batch_norm)
 
 
-__all__ = ["ACTIVATIONS", "MLP", "SmallCNN", "build_model", "make_activation"]
+__all__ = ["ACTIVATIONS", "BATCH_NORM_PLACEMENTS", "MLP", "MODELS", "SmallCNN", "build_model", "make_activation"]

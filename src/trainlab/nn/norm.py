@@ -3,7 +3,7 @@
 Training (Algorithm 1) is PyTorch's ``BatchNorm1d``/``BatchNorm2d``: per feature
 (per channel over batch, height and width for conv layers) the batch mean
 ``mu_B`` and *biased* variance ``sigma_B^2``, ``x_hat = (x - mu_B) / sqrt(sigma_B^2 + eps)``,
-``y = gamma x_hat + beta``; ``tests/nn/test_norm.py`` checks this against the
+``y = gamma x_hat + beta``; ``tests/test_batchnorm.py`` checks this against the
 formulas written out in float64. What PyTorch lacks is written here:
 
 * the population statistics of the paper's Algorithm 2, ``E[x] = E_B[mu_B]`` and
@@ -25,6 +25,9 @@ from typing import Iterable, Iterator
 import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
+
+BN_STATISTICS = ("ema", "algorithm2")
+"""Test-time batch-norm statistics: the running average (PyTorch's), or Algorithm 2's population averages."""
 
 MIN_BATCH = 8
 

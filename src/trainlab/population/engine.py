@@ -1,11 +1,11 @@
 """Train K configurations of one architecture at once, each with the numbers it would get alone.
 
-The loop mirrors :class:`trainlab.train.Trainer` step for step: the same
-initialization (each member is built by ``make_model`` with its own seed), the
-same batches (epoch ``e`` of a member is shuffled by its own ``(seed, e)``
-generator), the same loss with its L2 term, torch.optim's update arithmetic,
-the same logging windows, divergence rule and evaluation schedule, and the same
-run-directory records. Members that diverge (or that ``on_eval`` stops) are
+The loop is :class:`trainlab.loop.TrainingLoop`, the one a lone run uses, so
+its logging windows, divergence rule, evaluation and checkpoint schedule and
+records are a lone run's. Each member is built by ``make_model`` with its own
+seed, sees the batches :class:`trainlab.loop.Batches` gives its seed, and is
+updated with torch.optim's arithmetic (:mod:`trainlab.population.optim`), the
+loss with its L2 term. Members that diverge (or that ``on_eval`` stops) are
 frozen: their state is kept and they are dropped from the batched computation,
 so the rest carry on unaffected and faster. A population with an ``out`` folder
 is checkpointed there (``population.pt``: every ``checkpoint_every`` steps, on
@@ -16,7 +16,6 @@ normalization, the SVM loss and other activations go through autograd.
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -24,34 +23,22 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
 from trainlab.errors import CheckpointError, UserError
-from trainlab.losses import get_loss
+from trainlab.loop import (Batches, Callback, MetricsLog, RunResult, Schedule, TrainingLoop, batch_plan, eval_record,
+                           evaluate_scores, initial_loss_split, is_diverging, lr_at, make_model, prepare_data,
+                           resolve_device, train_record, training_state)
+from trainlab.losses import get_batched_loss, get_loss, l2_term
+from trainlab.optimizers import make_optimizer
 from trainlab.population.manual import ManualBackward, manual_layers
 from trainlab.population.optim import make_stacked_optimizer
 from trainlab.population.spec import check_population, optimizer_family
 from trainlab.population.stacked import StackedMLP
-from trainlab.progress import Progress
-from trainlab.runs import RunDir, atomic_torch_save, atomic_write_text, load_checkpoint_file
-from trainlab.train import (EVAL_BATCH, RunResult, _jsonl, _StopFlag, batch_plan,
-                            epoch_permutation, lr_at, make_model, make_optimizer, prepare_data, resolve_device,
-                            training_state)
+from trainlab.runs import PopulationDir, RunDir, is_population_dir
 
-
-def _softmax_losses(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Each member's mean softmax cross-entropy: ``[K, B, C]``, ``[K, B]`` -> ``[K]``."""
-    k, b, c = scores.shape
-    return F.cross_entropy(scores.reshape(k * b, c), y.reshape(k * b), reduction="none").view(k, b).mean(1)
-
-
-BATCHED_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"softmax": _softmax_losses}
-"""Fast per-member forms of :data:`trainlab.losses.LOSSES`; any other loss is vmapped."""
-
-CHECKPOINT = "population.pt"
 
 OnEval = Callable[[int, int, dict[str, Any]], "bool | None"]
 """``on_eval(step, member_index, record)``; returning True stops that member (status ``pruned``)."""
@@ -81,7 +68,7 @@ class _Member:
     index: int
     config: TrainConfig
     run: RunDir | None
-    metrics: Any = None
+    metrics: MetricsLog | None = None
     status: str = "running"
     steps: int = 0
     samples: int = 0
@@ -94,7 +81,7 @@ class _Member:
 
     def write(self, record: dict[str, Any]) -> None:
         if self.metrics is not None:
-            self.metrics.write(_jsonl(record))
+            self.metrics.write(record)
 
     SAVED = ("status", "steps", "samples", "train_seconds", "seconds", "last_train_loss", "last_eval", "state")
 
@@ -118,16 +105,16 @@ def member_model(config: TrainConfig, dataset: Dataset, state: dict[str, torch.T
 def build_like(config: TrainConfig, dataset: Dataset) -> nn.Module:
     """Build and initialize ``config``'s model exactly as :class:`trainlab.train.Trainer` does."""
     torch.manual_seed(config.seed)
-    lsuv_batch = dataset.train.epoch(0).x[:500] if config.init == "lsuv" else None
-    return make_model(config, dataset, data=lsuv_batch)
+    return make_model(config, dataset)
 
 
-class PopulationTrainer:
+class PopulationTrainer(TrainingLoop):
     """Trains ``configs`` as one population; :meth:`fit` returns a :class:`PopulationResult`."""
 
     def __init__(self, configs: Sequence[TrainConfig], *, dataset: Dataset | None = None,
                  out: str | Path | None = None, progress: bool = True, on_eval: OnEval | None = None,
-                 run_dirs: Sequence[str | Path] | None = None, existing: bool = False) -> None:
+                 run_dirs: Sequence[str | Path] | None = None, existing: bool = False,
+                 callbacks: Sequence[Callback] = ()) -> None:
         check_population(configs)
         if run_dirs is not None and len(run_dirs) != len(configs):
             raise UserError(f"got {len(run_dirs)} run directories for {len(configs)} members; give one per member")
@@ -135,15 +122,22 @@ class PopulationTrainer:
         self.configs = list(configs)
         first = self.configs[0]
         self.device = resolve_device(first.device)
-        self.dataset = dataset if dataset is not None else prepare_data(first)
+        self.progress, self.on_eval, self.callbacks = progress, on_eval, callbacks
+        self.folder = PopulationDir(out) if out is not None else None
+        self.out = self.folder.path if self.folder is not None else None
+        self.existing = existing  # resuming: the members' run directories are already there
+        paths = [self._member_path(k) for k in range(len(self.configs))]
+        if dataset is None:  # fitted on the training split, or reloaded from the first member's preprocess.pt
+            dataset = prepare_data(first, run_dir=paths[0] if existing else None)
+        self.dataset = dataset
         self.n_train = len(self.dataset.train)
         plan = batch_plan(first, self.n_train)
         self.batch_size, self.steps_per_epoch, self.total_steps = plan.batch_size, plan.steps_per_epoch, plan.total_steps
-        self.progress, self.on_eval, self.out = progress, on_eval, Path(out) if out is not None else None
-        self.existing = existing  # resuming: the members' run directories are already there
         self.checkpoint_every = min(c.checkpoint_every for c in self.configs)
+        self.schedule = Schedule.of(first, plan, checkpoint_every=self.checkpoint_every)
+        self.batches = Batches(self.dataset.train, plan, self.device)
         self.loss_fn = get_loss(first.loss)
-        self.batched_loss = BATCHED_LOSSES.get(first.loss) or torch.func.vmap(self.loss_fn)
+        self.batched_loss = get_batched_loss(first.loss)
         self.net = StackedMLP([build_like(c, self.dataset) for c in self.configs],
                               self.dataset.input_shape, self.device)
         self.alive = list(range(len(self.configs)))
@@ -151,61 +145,47 @@ class PopulationTrainer:
         self.weight_decay = self._vector([c.weight_decay for c in self.configs])
         self.has_decay = any(c.weight_decay > 0 for c in self.configs)
         self.scheduled = any(c.schedule != "constant" for c in self.configs)
-        self.optimizer = make_stacked_optimizer(optimizer_family(first), self.net.parameters(),
+        self.optimizer = make_stacked_optimizer(first.optimizer, self.net.parameters(),
                                                 self._vector([c.effective_momentum for c in self.configs]))
         layers = manual_layers(self.net, first.loss)
         self.manual = ManualBackward(self.net, layers) if layers is not None else None
         self.fused_sgd = optimizer_family(first) == "sgd" and all(c.effective_momentum == 0 for c in self.configs)
-        self.members = [_Member(k, c, self._run_dir(k, c)) for k, c in enumerate(self.configs)]
+        self.members = [_Member(k, c, self._run_dir(path, c)) for k, (c, path) in enumerate(zip(self.configs, paths))]
         self.step = 0
         self.samples = 0
         self.train_seconds = 0.0
         self.window_sum = torch.zeros(len(self.configs), device=self.device)
         self.window_count = 0
         self.initial_loss = torch.zeros(len(self.configs))
-        self._epoch: tuple[int, torch.Tensor, torch.Tensor] | None = None
-        self._perms: torch.Tensor | None = None
         self._steps_at_start = 0
+        self._started = 0.0
+
+    @property
+    def progress_label(self) -> str:  # type: ignore[override]
+        return f"population x{len(self.members)}"
 
     def _vector(self, values: list[float]) -> torch.Tensor:
         return torch.tensor(values, dtype=torch.float32, device=self.device)
 
-    def _run_dir(self, index: int, config: TrainConfig) -> RunDir | None:
+    def _member_path(self, index: int) -> Path | None:
         if self.run_dirs is not None:
-            path = Path(self.run_dirs[index])
-        elif self.out is not None:
-            path = self.out / member_dir_name(index)
-        else:
+            return Path(self.run_dirs[index])
+        return self.folder.member(index) if self.folder is not None else None
+
+    def _run_dir(self, path: Path | None, config: TrainConfig) -> RunDir | None:
+        """The member's run directory: created (with the fitted preprocessing) unless resuming."""
+        if path is None:
             return None
-        return RunDir(path) if self.existing else RunDir.create(path, config, str(self.device))
+        if self.existing:
+            return RunDir(path)
+        run = RunDir.create(path, config, str(self.device))
+        run.save_preprocessing(self.dataset)
+        return run
 
     # -- data -------------------------------------------------------------------
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Each alive member's batch of ``step`` (``[K, B, ...]``), or one shared ``[B, ...]``."""
-        epoch, i = divmod(step, self.steps_per_epoch)
-        if self._epoch is None or self._epoch[0] != epoch:
-            data = self.dataset.train.epoch(epoch)
-            self._epoch = (epoch, data.x.to(self.device), data.y.to(self.device))
-            self._perms = None
-        _, xs, ys = self._epoch
-        lo, hi = i * self.batch_size, (i + 1) * self.batch_size
-        if self.batch_size >= self.n_train:
-            return xs[lo:hi], ys[lo:hi]
-        if self._perms is None:
-            self._perms = self._permutations(epoch)
-        if self._perms.shape[0] == 1:  # every alive member shares one seed, hence one batch
-            idx = self._perms[0, lo:hi]
-            return xs.index_select(0, idx), ys.index_select(0, idx)
-        idx = self._perms[:, lo:hi]
-        flat = idx.reshape(-1)  # one gather over all members' rows, viewed back as [K, B, ...]
-        return xs.index_select(0, flat).view(*idx.shape, *xs.shape[1:]), ys.index_select(0, flat).view(idx.shape)
-
-    def _permutations(self, epoch: int) -> torch.Tensor:
-        """``[K, N]`` shuffles of the alive members (``[1, N]`` if they share a seed), as Trainer.batch draws them."""
-        seeds = [self.configs[k].seed for k in self.alive]
-        unique = {s: epoch_permutation(s, epoch, self.n_train) for s in dict.fromkeys(seeds)}
-        rows = list(unique.values()) if len(unique) == 1 else [unique[s] for s in seeds]
-        return torch.stack(rows).to(self.device)
+        return self.batches(step, [self.configs[k].seed for k in self.alive])
 
     # -- loop -------------------------------------------------------------------
     def losses(self, scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -214,7 +194,7 @@ class PopulationTrainer:
             y = y.expand(scores.shape[0], -1)
         losses = self.batched_loss(scores, y)
         if bool((self.weight_decay > 0).any()):
-            losses = losses + 0.5 * self.weight_decay * self.net.weight_norms()
+            losses = losses + l2_term(self.net.weight_norms(), self.weight_decay)
         return losses
 
     def _lrs(self, step: int) -> torch.Tensor:
@@ -222,42 +202,26 @@ class PopulationTrainer:
             return self.lr
         return self._vector([lr_at(self.configs[k], step) for k in self.alive])
 
-    def fit(self) -> PopulationResult:
-        started = time.perf_counter()
+    # -- the loop's hooks ---------------------------------------------------------------
+    def start(self) -> None:
+        self._started = time.perf_counter()
         self._steps_at_start = sum(self.step if m.status == "running" else m.steps for m in self.members)
         if self.step == 0:
-            probe = self.dataset.val.subset(min(len(self.dataset.val), 1000))
-            self.initial_loss = torch.tensor(self.evaluate(probe)[0], dtype=torch.float64)
+            self.initial_loss = torch.tensor(self.evaluate(initial_loss_split(self.dataset))[0], dtype=torch.float64)
         for m in self.members:
             if m.run is not None and m.status == "running":
-                m.run.truncate_metrics(self.step if self.step else -1)
-                m.metrics = m.run.open_metrics()
-        bar = Progress(self.total_steps, initial=self.step, desc=f"population x{len(self.members)}",
-                       enabled=self.progress)
-        interrupted = False
-        try:
-            with _StopFlag() as stop:
-                tick = time.perf_counter()
-                while self.step < self.total_steps and self.alive:
-                    if stop.raised:
-                        interrupted = True
-                        break
-                    self._train_step()
-                    if self.step % self.configs[0].log_every == 0 or self.step == self.total_steps:
-                        self.train_seconds += time.perf_counter() - tick
-                        self._log_window(bar, started)
-                        if self._eval_due() and self.alive:
-                            self._evaluate_members(started)
-                        if self.step % self.checkpoint_every == 0:
-                            self.save_checkpoint()
-                        tick = time.perf_counter()
-                if interrupted:
-                    self.train_seconds += time.perf_counter() - tick
-        finally:
-            bar.close()
+                m.metrics = MetricsLog(m.run, from_step=self.step)
+
+    def running(self) -> bool:
+        return bool(self.alive)
+
+    def evaluate_now(self) -> None:
+        self._evaluate_members(self._started)
+
+    def finish(self, interrupted: bool, started: float) -> PopulationResult:
         if interrupted:
             self.save_checkpoint()
-            bar.message(f"interrupted at step {self.step}; continue with `trainlab resume {self.out or '<dir>'}`")
+            self.bar.message(f"interrupted at step {self.step}; continue with `trainlab resume {self.out or '<dir>'}`")
             self._stop(list(range(len(self.alive))), "interrupted", started)
             return self._result(started)
         if self.alive:
@@ -265,6 +229,12 @@ class PopulationTrainer:
         self._stop(list(range(len(self.alive))), "completed", started)
         self.save_checkpoint()
         return self._result(started)
+
+    def close(self) -> None:
+        for m in self.members:
+            if m.metrics is not None:
+                m.metrics.close()
+                m.metrics = None
 
     # -- checkpoints -----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -293,10 +263,10 @@ class PopulationTrainer:
             member.load_state_dict(saved)
 
     def save_checkpoint(self) -> None:
-        if self.out is not None:
-            atomic_torch_save(self.state_dict(), self.out / CHECKPOINT)
+        if self.folder is not None:
+            self.folder.save_checkpoint(self.state_dict())
 
-    def _train_step(self) -> None:
+    def train_step(self) -> None:
         lr = self._lrs(self.step)
         x, y = self.batch(self.step)
         params = self.net.parameters()
@@ -315,7 +285,7 @@ class PopulationTrainer:
         self.samples += y.shape[-1]
         self.step += 1
 
-    def _log_window(self, bar: Progress, started: float) -> None:
+    def end_window(self) -> None:
         means = (self.window_sum.double() / max(self.window_count, 1)).tolist()
         self.window_sum.zero_()
         self.window_count = 0
@@ -324,52 +294,38 @@ class PopulationTrainer:
         for pos, (k, mean) in enumerate(zip(self.alive, means)):
             member = self.members[k]
             member.last_train_loss = mean
-            member.write({"kind": "train", "step": self.step, "epoch": self.step / self.steps_per_epoch,
-                          "train_loss": mean, "lr": lr_at(member.config, self.step - 1), "samples": self.samples,
-                          "time": round(self.train_seconds, 4)})
-            if not math.isfinite(mean) or mean > factor * float(self.initial_loss[pos]):
+            member.write(train_record(step=self.step, steps_per_epoch=self.steps_per_epoch, loss=mean,
+                                      lr=lr_at(member.config, self.step - 1), samples=self.samples,
+                                      seconds=self.train_seconds))
+            if is_diverging(mean, float(self.initial_loss[pos]), factor):
                 diverged.append(pos)
-                bar.message(f"member {k} diverged at step {self.step}: training loss {mean:.4g} "
-                            f"(initial {float(self.initial_loss[pos]):.4g})")
+                self.bar.message(f"member {k} diverged at step {self.step}: training loss {mean:.4g} "
+                                 f"(initial {float(self.initial_loss[pos]):.4g})")
         finite = [m for m in means if math.isfinite(m)]
         sps = self.samples * len(self.alive) / self.train_seconds if self.train_seconds > 0 else 0.0
-        bar.update(self.step, loss=min(finite) if finite else float("nan"), samples_per_second=sps,
-                   lr=float(self._lrs(self.step - 1)[0]))
-        self._stop(diverged, "diverged", started)
-
-    def _eval_due(self) -> bool:
-        cfg = self.configs[0]
-        if cfg.eval_every:
-            return self.step % cfg.eval_every < cfg.log_every and self.step < self.total_steps
-        epoch_end = self.step % self.steps_per_epoch < cfg.log_every and self.step >= self.steps_per_epoch
-        return epoch_end and self.step < self.total_steps
+        self.bar.update(self.step, loss=min(finite) if finite else float("nan"), samples_per_second=sps,
+                        lr=float(self._lrs(self.step - 1)[0]))
+        self._stop(diverged, "diverged", self._started)
 
     def _evaluate_members(self, started: float, *, final: bool = False) -> None:
         losses, accuracies = self.evaluate(self.dataset.val)
         pruned = []
         for pos, k in enumerate(self.alive):
             member = self.members[k]
-            record = {"kind": "eval", "step": self.step, "epoch": self.step / self.steps_per_epoch,
-                      "val_loss": losses[pos], "val_accuracy": accuracies[pos]}
+            record = eval_record(step=self.step, steps_per_epoch=self.steps_per_epoch, loss=losses[pos],
+                                 accuracy=accuracies[pos])
             member.last_eval = {"val_loss": losses[pos], "val_accuracy": accuracies[pos]}
             member.write(record)
             if self.on_eval is not None and self.on_eval(self.step, k, record) is True and not final:
                 pruned.append(pos)
         self._stop(pruned, "pruned", started)
 
-    @torch.no_grad()
     def evaluate(self, split: Split) -> tuple[list[float], list[float]]:
         """Mean loss and accuracy of each alive member on ``split``, in evaluation mode."""
-        k, n = len(self.alive), len(split)
-        total = torch.zeros(k, dtype=torch.float64, device=self.device)
-        correct = torch.zeros(k, dtype=torch.int64, device=self.device)
-        for start in range(0, n, EVAL_BATCH):
-            x = split.x[start:start + EVAL_BATCH].to(self.device)
-            y = split.y[start:start + EVAL_BATCH].to(self.device)
-            scores = self.net(x, train=False)
-            total += self.batched_loss(scores, y.expand(k, -1)).double() * len(y)
-            correct += (scores.argmax(2) == y).sum(1)
-        return (total / max(n, 1)).tolist(), (correct.double() / max(n, 1)).tolist()
+        losses, accuracies = evaluate_scores(lambda x: self.net(x, train=False), self.batched_loss, split, self.device)
+        if losses.dim() == 0:  # an empty split
+            losses, accuracies = losses.expand(len(self.alive)), accuracies.expand(len(self.alive))
+        return losses.tolist(), accuracies.tolist()
 
     # -- stopping members -----------------------------------------------------------
     def _stop(self, positions: list[int], status: str, started: float) -> None:
@@ -396,7 +352,6 @@ class PopulationTrainer:
         self.optimizer.select(index)
         self.lr, self.weight_decay = self.lr[index], self.weight_decay[index]
         self.window_sum, self.initial_loss = self.window_sum[index], self.initial_loss[index.cpu()]
-        self._perms = None
 
     def _save_member_checkpoint(self, m: _Member, pos: int) -> None:
         """The member's ``checkpoint.pt`` in its run directory, as :class:`trainlab.train.Trainer` writes it,
@@ -405,7 +360,7 @@ class PopulationTrainer:
             return
         with torch.random.fork_rng(devices=[]):  # building the model draws initial weights: keep the caller's RNG
             model = member_model(m.config, self.dataset, m.state)
-        optimizer = make_optimizer(m.config, model)
+        optimizer = make_optimizer(m.config.optimizer, model.parameters(), lr=m.config.lr, momentum=m.config.momentum)
         for param, state in zip(model.parameters(), self.optimizer.member_state(pos)):
             if state is not None:
                 optimizer.state[param] = state
@@ -423,7 +378,7 @@ class PopulationTrainer:
     def _close(self, m: _Member) -> None:
         """Final record and summary, as train.py writes them (an interrupted run gets neither)."""
         if m.status != "interrupted":
-            m.write({"kind": "final", **m.result.to_dict()})
+            m.write(m.result.final_record())
             if m.run is not None:
                 m.run.write_summary(m.result.to_dict())
         if m.metrics is not None:
@@ -436,16 +391,11 @@ class PopulationTrainer:
                                   member_steps=sum(m.steps for m in self.members),
                                   trained_steps=sum(m.steps for m in self.members) - self._steps_at_start,
                                   state_dicts=[m.state for m in self.members], configs=self.configs)
-        if self.out is not None:
-            summary = {"members": [r.to_dict() for r in result], "seconds": round(seconds, 4),
-                       "member_steps": result.member_steps,
-                       "member_steps_per_second": round(result.member_steps_per_second, 2)}
-            atomic_write_text(self.out / "population.json", json.dumps(summary, indent=2) + "\n")
+        if self.folder is not None:
+            self.folder.write_summary({"members": [r.to_dict() for r in result], "seconds": round(seconds, 4),
+                                       "member_steps": result.member_steps,
+                                       "member_steps_per_second": round(result.member_steps_per_second, 2)})
         return result
-
-
-def member_dir_name(index: int) -> str:
-    return f"member-{index:03d}"
 
 
 def _to_device(value: Any, device: torch.device) -> Any:
@@ -458,16 +408,6 @@ def _to_device(value: Any, device: torch.device) -> Any:
     return value
 
 
-def member_dirs(path: str | Path) -> list[Path]:
-    """The members' run directories of a population folder, in member order."""
-    found = [p for p in Path(path).glob("member-*") if p.name[7:].isdigit() and (p / "config.json").is_file()]
-    return sorted(found, key=lambda p: int(p.name[7:]))
-
-
-def is_population_dir(path: str | Path) -> bool:
-    return (Path(path) / member_dir_name(0) / "config.json").is_file() and not (Path(path) / "config.json").exists()
-
-
 def resume_population(path: str | Path, *, progress: bool = True, dataset: Dataset | None = None) -> PopulationResult:
     """Continue the population in ``path`` (``trainlab train`` with lists) from its last checkpoint.
 
@@ -476,12 +416,13 @@ def resume_population(path: str | Path, *, progress: bool = True, dataset: Datas
     first checkpoint starts again from step 0.
     """
     path = Path(path)
-    members = member_dirs(path)
+    folder = PopulationDir(path)
+    members = folder.members()
     if not members or not is_population_dir(path):
         raise CheckpointError(f"{path} is not a population directory (no member-000/config.json); "
                               f"pass the folder that `trainlab train --lr a,b ...` printed")
     configs = [RunDir(p).config() for p in members]
-    state = load_checkpoint_file(path / CHECKPOINT, what="the population")
+    state = folder.load_checkpoint()
     trainer = PopulationTrainer(configs, dataset=dataset, out=path, progress=progress, existing=True)
     if state is not None:
         trainer.load_state_dict(state)

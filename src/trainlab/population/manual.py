@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from trainlab.losses import l2_term
 from trainlab.population.optim import per_member
 from trainlab.population.stacked import StackedMLP, _Linear
 
@@ -88,7 +89,7 @@ class ManualBackward:
         logp = F.log_softmax(scores, 2)
         losses = logp.gather(2, target).squeeze(2).mean(1).neg_()
         if weight_decay is not None:
-            losses = losses + 0.5 * weight_decay * self.net.weight_norms()
+            losses = losses + l2_term(self.net.weight_norms(), weight_decay)
         delta = logp.exp_()
         delta.scatter_add_(2, target, torch.full(target.shape, -1.0, dtype=delta.dtype, device=delta.device))
         return losses, delta.div_(b)

@@ -8,14 +8,19 @@ Every hyperparameter is a ``[K]`` tensor, broadcast over each stacked parameter.
   eps 1e-8): ``m <- m + (1 - b1)(g - m)``, ``v <- b2 v + (1 - b2) g^2``,
   ``w <- w - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``.
 
-Weight decay is not here: as in :mod:`trainlab.train` it is an L2 term of the loss.
+Weight decay is not here: as in every loop it is an L2 term of the loss.
+:data:`STACKED_OPTIMIZERS` registers them under the names of
+:data:`trainlab.optimizers.OPTIMIZERS`, by the same update rule (``family``).
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import torch
+
+from trainlab.errors import choose
+from trainlab.optimizers import OPTIMIZERS
 
 
 def per_member(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -101,6 +106,16 @@ class StackedAdam:
         self.t, self.m, self.v = state["t"], state["m"], state["v"]
 
 
-def make_stacked_optimizer(family: str, params: list[torch.Tensor], momentum: torch.Tensor) -> StackedOptimizer:
-    builders = {"sgd": lambda: StackedSGD(params, momentum), "adam": lambda: StackedAdam(params)}
-    return builders[family]()
+STACKED_FAMILIES: dict[str, Callable[[list[torch.Tensor], torch.Tensor], StackedOptimizer]] = {
+    "sgd": lambda params, momentum: StackedSGD(params, momentum),
+    "adam": lambda params, momentum: StackedAdam(params),
+}
+"""Update rule (an optimizer's ``family``) -> ``build(params, momentum [K])``."""
+
+STACKED_OPTIMIZERS = {name: STACKED_FAMILIES[entry.family] for name, entry in OPTIMIZERS.items()}
+"""Optimizer name -> its stacked form, under the same names as the lone optimizers."""
+
+
+def make_stacked_optimizer(name: str, params: list[torch.Tensor], momentum: torch.Tensor) -> StackedOptimizer:
+    """The stacked form of the optimizer ``name``; ``momentum`` is each member's (ignored by Adam)."""
+    return STACKED_OPTIMIZERS[choose("optimizer", name, tuple(STACKED_OPTIMIZERS))](params, momentum)

@@ -12,6 +12,7 @@ from typing import Sequence
 
 from trainlab.config import TrainConfig
 from trainlab.errors import UserError
+from trainlab.optimizers import optimizer_entry
 
 PER_MEMBER: frozenset[str] = frozenset({
     "seed", "init", "init_std", "init_scale", "lr", "momentum", "weight_decay", "optimizer",
@@ -27,8 +28,8 @@ def shared_fields() -> list[str]:
 
 
 def optimizer_family(config: TrainConfig) -> str:
-    """``sgd`` and ``momentum`` are one update rule (SGD with a per-member momentum)."""
-    return "adam" if config.optimizer == "adam" else "sgd"
+    """The update rule of the member's optimizer: ``sgd`` and ``momentum`` are one (SGD, per-member momentum)."""
+    return optimizer_entry(config.optimizer).family
 
 
 def check_population(configs: Sequence[TrainConfig]) -> None:

@@ -1,6 +1,6 @@
 """K multilayer perceptrons of one architecture as one batched computation.
 
-Each member is built and initialized by :func:`trainlab.train.make_model`, so
+Each member is built and initialized by :func:`trainlab.loop.make_model`, so
 it starts exactly as it would alone; its parameters are then stacked along a
 new leading member axis. A Linear layer ``W [K, out, in]`` maps member inputs
 ``[K, B, in]`` with one batched matrix product (``torch.baddbmm``). When all

@@ -11,8 +11,9 @@ bare value for the step's main option::
 
 e.g. ``mean,std``, ``pca:0.99``, ``pca-white:100:eps=0.01``, ``zca:0.1``.
 The pipeline is fitted on the training split only (epoch 0 of an online stream)
-and its fitted state is saved with the run (``preprocess.pt``) and reloaded, not
-refitted, when the run is resumed or evaluated.
+and its fitted state is saved with the run (``preprocess.pt``, see
+:meth:`trainlab.runs.RunDir.save_preprocessing`) and reloaded, not refitted, when
+the run is resumed or evaluated.
 """
 from __future__ import annotations
 
@@ -26,11 +27,11 @@ import torch
 
 from trainlab.data.base import Dataset, Split, TrainSource
 from trainlab.errors import CheckpointError, UserError, choose
+from trainlab.files import atomic_torch_save, load_torch_file
 from trainlab.preprocess.base import Transform
 from trainlab.preprocess.pca import PCA, PCAWhitening, ZCAWhitening
 from trainlab.preprocess.scaling import MeanSubtraction, MinMax, Standardize
 
-STATE_FILE = "preprocess.pt"
 STATE_FORMAT = 1
 
 
@@ -144,23 +145,16 @@ class Pipeline:
     def load_state_dict(self, state: dict[str, Any]) -> "Pipeline":
         if state.get("format") != STATE_FORMAT or list(state.get("names", ())) != list(self.names):
             raise CheckpointError(f"saved preprocessing {state.get('names')} does not match the configured "
-                                  f"{list(self.names)}; delete {STATE_FILE} to refit it on the training data")
+                                  f"{list(self.names)}; delete the saved preprocessing (preprocess.pt) to refit it on the training data")
         for step, step_state in zip(self.steps, state["steps"]):
             step.load_state_dict(step_state)
         return self
 
     def save(self, path: str | Path) -> None:
-        from trainlab.runs import atomic_torch_save
-
         atomic_torch_save(self.state_dict(), Path(path))
 
     def load(self, path: str | Path) -> "Pipeline":
-        try:
-            state = torch.load(Path(path), map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises many types for a damaged file
-            raise CheckpointError(f"{path} is corrupt or unreadable ({type(exc).__name__}); "
-                                  "delete it to refit the preprocessing") from None
-        return self.load_state_dict(state)
+        return self.load_state_dict(load_torch_file(Path(path), fix="delete it to refit the preprocessing"))
 
     def __repr__(self) -> str:
         return f"Pipeline({','.join(self.names)})"
@@ -188,13 +182,12 @@ class PreprocessedDataset(Dataset):
     pipeline: Pipeline | None = field(default=None, repr=False, compare=False)
 
 
-def apply_pipeline(dataset: Dataset, names: Sequence[str], *, run_dir: str | Path | None = None) -> PreprocessedDataset:
-    """Fit ``names`` on ``dataset``'s training data (or load ``run_dir/preprocess.pt`` if it
-    exists) and return the dataset with every split transformed.
+def apply_pipeline(dataset: Dataset, names: Sequence[str], *, saved: str | Path | None = None) -> PreprocessedDataset:
+    """Fit ``names`` on ``dataset``'s training data (or load the fitted state from the file
+    ``saved`` if it exists) and return the dataset with every split transformed.
     """
     pipeline = Pipeline.from_names(names)
-    saved = Path(run_dir) / STATE_FILE if run_dir is not None else None
-    if saved is not None and saved.exists():
+    if saved is not None and Path(saved).exists():
         pipeline.load(saved)
     else:
         pipeline.fit(dataset.train.epoch(0).x)
@@ -214,13 +207,3 @@ def transform_dataset(dataset: Dataset, pipeline: Pipeline) -> PreprocessedDatas
 
 def _apply(pipeline: Pipeline, split: Split) -> Split:
     return Split(pipeline.transform(split.x), split.y)
-
-
-def save_preprocessing(dataset: Dataset, run_dir: str | Path) -> Path | None:
-    """Write ``dataset``'s fitted pipeline to ``run_dir/preprocess.pt`` (if it has one)."""
-    pipeline = getattr(dataset, "pipeline", None)
-    if pipeline is None:
-        return None
-    path = Path(run_dir) / STATE_FILE
-    pipeline.save(path)
-    return path

@@ -1,9 +1,11 @@
-"""Probing during training: a :class:`trainlab.train.Callback`.
+"""Probing during training: a :class:`trainlab.loop.Callback`.
 
 Every ``config.every`` steps (and at step 0 and at the end) it measures the
 fixed probe batch, and, with ``on_train_batch``, records the training batch of
 that step from the step's own passes. Records are kept in ``.records`` and,
-when the trainer has a run directory, appended to its probe file.
+when the trainer has a run directory, appended to its probe file. The hooks
+come off the model when training ends, however it ends (the loop always calls
+``on_train_end``); an interrupted run is measured again when it resumes.
 """
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ from typing import Any
 import torch
 
 from trainlab.data.base import Split
+from trainlab.loop.callbacks import Callback
 from trainlab.probe.config import ProbeConfig
 from trainlab.probe.hooks import Probe
 from trainlab.probe.records import ProbeRecord
 from trainlab.probe.store import ProbeWriter, header_for
-from trainlab.train import Callback
 
 
 class ProbeCallback(Callback):
@@ -64,7 +66,8 @@ class ProbeCallback(Callback):
 
     def on_train_end(self, trainer: Any, result: Any) -> None:
         try:
-            if self._probe is not None and self._last_probe_step != trainer.step:
+            ended = result is not None and result.status != "interrupted"
+            if ended and self._probe is not None and self._last_probe_step != trainer.step:
                 self._measure(trainer, trainer.step)
         finally:
             self.close()

@@ -24,7 +24,7 @@ from trainlab.errors import CheckpointError
 from trainlab.probe.hooks import decode_layer
 from trainlab.probe.records import LayerStats, ProbeRecord
 from trainlab.probe.stats import Spec
-from trainlab.runs import atomic_write_text
+from trainlab.files import atomic_write_text
 
 HEADER, DATA = "probes.json", "probes.bin"
 SOURCES = ("probe", "train")

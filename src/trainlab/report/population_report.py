@@ -8,7 +8,6 @@ the CS231n notes draw to choose a learning rate.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -18,17 +17,16 @@ from matplotlib.figure import Figure
 from trainlab.population.spec import PER_MEMBER  # noqa: E402
 from trainlab.report.html import Section, figure, key_values, render_page, table  # noqa: E402
 from trainlab.report.plots import plt, png_bytes  # noqa: E402
-from trainlab.runs import RunDir, atomic_write_text  # noqa: E402
+from trainlab.files import atomic_write_text  # noqa: E402
+from trainlab.runs import PopulationDir, RunDir  # noqa: E402
 
 SHOWN = ("lr", "init", "init_scale", "seed", "momentum", "weight_decay", "optimizer")
 """Per-member fields shown in the table when the members differ in them (in this order)."""
 
 
 def _members(folder: Path) -> list[dict[str, Any]]:
-    from trainlab.population.engine import member_dirs
-
     out = []
-    for path in member_dirs(folder):
+    for path in PopulationDir(folder).members():
         run = RunDir(path)
         config = run.config()
         out.append({"name": path.name, "config": config, "metrics": run.metrics(),
@@ -103,9 +101,8 @@ def write_population_report(folder: str | Path, out: str | Path | None = None) -
     if len({m["config"].lr for m in members}) > 1:
         sections.append(Section("Learning rate", figure(png_bytes(accuracy_against_lr(members)),
                                                         "Final validation accuracy against the learning rate")))
-    totals = folder / "population.json"
-    if totals.is_file():
-        record = json.loads(totals.read_text())
+    record = PopulationDir(folder).summary()
+    if record is not None:
         sections.append(Section("Population", key_values({k: record.get(k) for k in
                                                           ("seconds", "member_steps", "member_steps_per_second")})))
     shared = {k: v for k, v in members[0]["config"].to_dict().items() if k not in PER_MEMBER}

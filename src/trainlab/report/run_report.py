@@ -1,7 +1,6 @@
 """``report.html`` for a training run directory: configuration, curves, probe figures, verdicts."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +8,8 @@ from trainlab.errors import UserError
 from trainlab.report import plots
 from trainlab.report.html import Section, bullets, figure, key_values, render_page, write_experiment_report
 from trainlab.report.verdicts import probe_verdicts, training_verdicts
-from trainlab.runs import RunDir, atomic_write_text
+from trainlab.files import atomic_write_text
+from trainlab.runs import RunDir, is_population_dir, is_reproduction_dir, read_results
 
 
 def probe_figures(records: list[Any]) -> list[tuple[str, bytes]]:
@@ -46,10 +46,9 @@ def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path
     from trainlab.probe import has_probes, read_probes
 
     run = RunDir(run_dir)
-    config_path = run.path / "config.json"
-    if not config_path.is_file():
+    if not run.is_run():
         raise UserError(f"{run.path} is not a run directory (no config.json) or reproduction folder (no results.json)")
-    record = json.loads(config_path.read_text())
+    record = run.record()
     metrics = run.metrics()
     summary = run.summary()
     probe_log = read_probes(run.path) if has_probes(run.path) else None
@@ -82,20 +81,15 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder; pass a run directory or a reproduction's output folder")
-    results = folder / "results.json"
-    if results.is_file() and not (folder / "config.json").is_file():
-        from trainlab.experiments.base import get_experiment
-
-        record = json.loads(results.read_text())
-        experiment = get_experiment(record["experiment"])
-        path = write_experiment_report(record, folder, title=experiment.title, source=experiment.source)
+    if is_reproduction_dir(folder):
+        record = read_results(folder)
+        path = write_experiment_report(record, folder, title=record.get("title") or record.get("experiment", ""),
+                                       source=record.get("source", ""))
         if out:
             target = Path(out)
             target.write_text(path.read_text())
             return target
         return path
-    from trainlab.population.engine import is_population_dir
-
     if is_population_dir(folder):
         from trainlab.report.population_report import write_population_report
 

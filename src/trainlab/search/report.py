@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from trainlab.files import atomic_write_text
 from trainlab.report.html import Section, bullets, figure, paragraph, render_page, table
 from trainlab.report.plots import plt, png_bytes
-from trainlab.runs import RunDir, atomic_write_text
+from trainlab.runs import RunDir
 from trainlab.search.space import SearchSpace
 
 

@@ -30,7 +30,7 @@ from trainlab.search.folds import fold_dataset
 from trainlab.search.samplers import make_pruner, make_sampler
 from trainlab.search.space import SearchSpace
 from trainlab.search.storage import Heartbeat, open_storage, quiet_optuna, redact, storage_url
-from trainlab.train import prepare_data
+from trainlab.loop import prepare_data
 
 METRICS = {"val_accuracy": "maximize", "val_loss": "minimize"}
 COUNTED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.RUNNING)
