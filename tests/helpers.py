@@ -1,11 +1,15 @@
-"""Helpers shared by several test folders: small in-memory datasets, a reference numerical gradient."""
+"""Helpers shared by several test folders: small in-memory datasets, a reference numerical gradient,
+a callback that presses Ctrl-C."""
 from __future__ import annotations
 
+import os
+import signal
 from typing import Callable
 
 import torch
 
 from trainlab.data.base import Dataset, Split
+from trainlab.loop import Callback
 
 
 def centered(f: Callable[[torch.Tensor], float], W: torch.Tensor, h: float = 1e-6) -> torch.Tensor:
@@ -30,3 +34,14 @@ def blobs(n_train: int = 1200, n_eval: int = 300, *, classes: int = 3, dim: int 
 
     return Dataset("blobs", split(n_train), split(n_eval), split(n_eval), classes, (dim,))
 
+
+
+class InterruptAt(Callback):
+    """Sends this process SIGINT at a given step, as Ctrl-C would."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, trainer, step, loss):
+        if step == self.step:
+            os.kill(os.getpid(), signal.SIGINT)

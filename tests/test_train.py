@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 
 import pytest
 import torch
 
-from tests.helpers import blobs
+from tests.helpers import InterruptAt, blobs
 from trainlab.config import TrainConfig
 from trainlab.errors import CheckpointError, UserError
 from trainlab.runs import RunDir
-from trainlab.train import Callback, Trainer, lr_at, resume
+from trainlab.train import Trainer, lr_at, resume
 
 BASE = TrainConfig(dataset="blobs", depth=2, width=16, lr=0.05, batch_size=32, steps=120,
                    log_every=10, checkpoint_every=20, eval_every=40)
@@ -42,17 +40,6 @@ def test_same_seed_same_numbers_bit_for_bit(tmp_path):
 def test_training_learns_the_blobs():
     result = fit(BASE.replace(steps=300))
     assert result.test_accuracy > 0.9  # blobs 2.5 sigma apart: a linear boundary gets ~97%
-
-
-class InterruptAt(Callback):
-    """Sends this process SIGINT at a given step, as Ctrl-C would."""
-
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    def on_step_end(self, trainer, step, loss):
-        if step == self.step:
-            os.kill(os.getpid(), signal.SIGINT)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])

@@ -1,27 +1,14 @@
 """The loop contract: the end of training always reaches the callbacks, so hooks never leak."""
 from __future__ import annotations
 
-import os
-import signal
-
 import pytest
 import torch
 
+from tests.helpers import InterruptAt, blobs
 from trainlab.config import TrainConfig
-from trainlab.data.base import Dataset, Split
 from trainlab.loop import Callback
 from trainlab.probe import ProbeCallback, ProbeConfig
 from trainlab.train import Trainer
-
-
-def _blobs(n: int = 256, dim: int = 8, classes: int = 3) -> Dataset:
-    g = torch.Generator().manual_seed(0)
-
-    def split(m: int) -> Split:
-        y = torch.randint(0, classes, (m,), generator=g)
-        return Split(torch.randn(m, dim, generator=g) + 2 * torch.nn.functional.one_hot(y, dim).float(), y)
-
-    return Dataset("blobs", split(n), split(64), split(64), classes, (dim,))
 
 
 CONFIG = TrainConfig(dataset="blobs", depth=2, width=16, batch_size=32, steps=40, log_every=5, lr=0.1)
@@ -29,17 +16,6 @@ CONFIG = TrainConfig(dataset="blobs", depth=2, width=16, batch_size=32, steps=40
 
 def hooks(model: torch.nn.Module) -> int:
     return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) + len(m._backward_hooks) for m in model.modules())
-
-
-class Interrupt(Callback):
-    """Sends this process SIGINT at ``step``, as Ctrl-C would."""
-
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    def on_step_end(self, trainer, step, loss):
-        if step == self.step:
-            os.kill(os.getpid(), signal.SIGINT)
 
 
 class Crash(Callback):
@@ -61,7 +37,7 @@ class Ends(Callback):
 def test_an_interrupted_probed_run_leaves_no_hook_on_the_model():
     ends = Ends()
     probe = ProbeCallback(ProbeConfig(every=5, batch=32))
-    trainer = Trainer(CONFIG, callbacks=[probe, Interrupt(12), ends], progress=False, dataset=_blobs())
+    trainer = Trainer(CONFIG, callbacks=[probe, InterruptAt(12), ends], progress=False, dataset=blobs(256, 64, dim=8))
     assert hooks(trainer.model) == 0
     result = trainer.fit()
     assert result.status == "interrupted" and result.steps == 13
@@ -73,7 +49,7 @@ def test_an_interrupted_probed_run_leaves_no_hook_on_the_model():
 def test_an_exception_in_training_still_removes_the_probe_hooks():
     ends = Ends()
     trainer = Trainer(CONFIG, callbacks=[ProbeCallback(ProbeConfig(every=5, batch=32)), Crash(), ends],
-                      progress=False, dataset=_blobs())
+                      progress=False, dataset=blobs(256, 64, dim=8))
     with pytest.raises(RuntimeError, match="user's callback"):
         trainer.fit()
     assert hooks(trainer.model) == 0
@@ -82,7 +58,7 @@ def test_an_exception_in_training_still_removes_the_probe_hooks():
 
 def test_a_completed_run_is_measured_at_its_last_step_and_unhooked():
     probe = ProbeCallback(ProbeConfig(every=15, batch=32))
-    trainer = Trainer(CONFIG, callbacks=[probe], progress=False, dataset=_blobs())
+    trainer = Trainer(CONFIG, callbacks=[probe], progress=False, dataset=blobs(256, 64, dim=8))
     assert trainer.fit().status == "completed"
     assert [r.step for r in probe.records] == [0, 15, 30, 40]
     assert hooks(trainer.model) == 0
