@@ -63,6 +63,21 @@ def test_narrowing_and_edges():
     ({"params": {"lr": {"type": "uniform", "low": 0.1, "high": 1, "step": 2}}}, "step"),
     ({"fixed": {"lr": 0.1}}, "no \\[params"),
     ({"fixd": {}}, "fixd"),
+    ({"fixed": 3, "params": {"lr": {"type": "uniform", "low": 0.1, "high": 1}}}, "fixed = 3 must be a table"),
+    ({"params": 3}, "params = 3 must be a table"),
+    ({"params": {"lr": {"type": "uniform", "low": 0.1, "high": 1, "points": "x"}}}, "points = a whole number"),
+    ({"params": {"lr": {"type": "uniform", "low": 0.1, "high": 1, "points": -3}}}, "got -3"),
+    ({"params": {"lr": {"type": "uniform", "low": 0.1, "high": 1, "points": 2.5}}}, "points"),
+    ({"params": {"lr": {"type": "uniform", "low": 0.1, "high": 1, "points": 10**12}}}, "points"),
+    ({"params": {"lr": {"type": "uniform", "low": "a", "high": 1}}}, "low = a finite number, got 'a'"),
+    ({"params": {"lr": {"type": "uniform", "low": 0.1, "high": math.inf}}}, "high = a finite number, got inf"),
+    ({"params": {"lr": {"type": "uniform", "low": math.nan, "high": 1}}}, "low = a finite number"),
+    ({"params": {"lr": {"type": "uniform", "low": True, "high": 2}}}, "low = a finite number"),
+    ({"params": {"lr": {"type": "uniform", "low": -1e308, "high": 1e308}}}, "too wide"),
+    ({"params": {"lr": {"type": 5, "low": 0.1, "high": 1}}}, "a string"),
+    ({"params": {"lr": {"type": "uniform", "low": 0.1, "high": 1, "log": "no"}}}, "log = true or false"),
+    ({"params": {"init": {"type": "categorical", "choices": "he-normal"}}}, "a list"),
+    ({"params": {"init": {"type": "categorical", "choices": [{"a": 1}]}}}, "is not a string"),
 ])
 def test_bad_spaces_name_the_problem(raw, match):
     with pytest.raises(UserError, match=match):
@@ -74,3 +89,18 @@ def test_example_file_parses():
 
     space = load_space(Path(__file__).resolve().parents[2] / "examples" / "search-space.toml")
     assert {"lr", "init", "activation", "width"} <= set(space.names)
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00binary\x80", bytes(range(256))])
+def test_non_utf8_space_file_is_a_user_error(tmp_path, content):
+    path = tmp_path / "space.toml"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match="not UTF-8 text"):
+        load_space(path)
+
+
+def test_binary_utf8_space_file_is_a_user_error(tmp_path):
+    path = tmp_path / "space.toml"
+    path.write_bytes(b"\x00\x01\x02 = \x03")
+    with pytest.raises(UserError, match="not valid TOML"):
+        load_space(path)

@@ -24,6 +24,7 @@ held at while ``--lr-first`` tunes the learning rate alone.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -34,6 +35,12 @@ from trainlab.config import TrainConfig, read_toml
 from trainlab.errors import UserError, choose
 
 KINDS = ("uniform", "log-uniform", "int", "categorical")
+MAX_POINTS = 10_000  # grid values per parameter; a grid of more is no search anyone can run
+CHOICE_TYPES = (str, int, float, bool)  # what Optuna can store as a categorical value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -50,15 +57,34 @@ class Param:
     default: Any = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.kind, str):
+            raise UserError(f"parameter {self.name!r} needs type = one of {', '.join(KINDS)} (a string), "
+                            f"got {self.kind!r}")
         choose(f"parameter type of {self.name!r}", self.kind, KINDS)
+        if not isinstance(self.log, bool):
+            raise UserError(f"parameter {self.name!r} needs log = true or false, got {self.log!r}")
+        if isinstance(self.points, bool) or not isinstance(self.points, int) or not 1 <= self.points <= MAX_POINTS:
+            raise UserError(f"parameter {self.name!r} needs points = a whole number from 1 to {MAX_POINTS} "
+                            f"(grid values), got {self.points!r}")
         if self.kind == "categorical":
             if not self.choices:
                 raise UserError(f"categorical parameter {self.name!r} needs choices = [...]")
+            bad = [c for c in self.choices if not isinstance(c, CHOICE_TYPES)]
+            if bad:
+                raise UserError(f"categorical parameter {self.name!r}: choice {bad[0]!r} is not a string, "
+                                f"number or boolean; use choices = [\"a\", \"b\"]")
             return
+        for end in ("low", "high"):
+            value = getattr(self, end)
+            if value is not None and not (_is_number(value) and math.isfinite(value)):
+                raise UserError(f"parameter {self.name!r} needs {end} = a finite number, got {value!r}")
         if self.low is None or self.high is None or not self.low < self.high:
             raise UserError(f"parameter {self.name!r} needs low < high, got low={self.low} high={self.high}")
         if self.is_log and self.low <= 0:
             raise UserError(f"log-scale parameter {self.name!r} needs low > 0, got {self.low}")
+        if not math.isfinite(self.high - self.low):
+            raise UserError(f"parameter {self.name!r}: the range {self.low}..{self.high} is too wide to sample; "
+                            f"narrow it (or use type = \"log-uniform\")")
 
     @property
     def is_log(self) -> bool:
@@ -157,9 +183,13 @@ class SearchSpace:
 
 
 def parse_space(raw: Mapping[str, Any], *, source: str = "search space") -> SearchSpace:
+    """The search space of a parsed TOML file; every wrong type is a one-line :class:`UserError`."""
     unknown = set(raw) - {"fixed", "params"}
     if unknown:
         raise UserError(f"{source}: unknown section(s) {', '.join(sorted(unknown))}; use [fixed] and [params.NAME]")
+    for section, example in (("fixed", "[fixed] with key = value lines"), ("params", "[params.NAME] tables")):
+        if not isinstance(raw.get(section, {}), Mapping):
+            raise UserError(f"{source}: {section} = {raw[section]!r} must be a table; write {example}")
     params = []
     for name, spec in raw.get("params", {}).items():
         if not isinstance(spec, Mapping):
@@ -167,9 +197,14 @@ def parse_space(raw: Mapping[str, Any], *, source: str = "search space") -> Sear
         extra = set(spec) - {"type", "low", "high", "choices", "log", "points", "default"}
         if extra:
             raise UserError(f"{source}: [params.{name}] has unknown key(s) {', '.join(sorted(extra))}")
-        params.append(Param(name.replace("-", "_"), spec.get("type", ""), spec.get("low"), spec.get("high"),
-                            tuple(spec.get("choices", ())), bool(spec.get("log", False)),
-                            int(spec.get("points", 4)), spec.get("default")))
+        choices = spec.get("choices", [])
+        if not isinstance(choices, list):
+            raise UserError(f"{source}: [params.{name}] needs choices = [...] (a list), got {choices!r}")
+        try:
+            params.append(Param(name.replace("-", "_"), spec.get("type", ""), spec.get("low"), spec.get("high"),
+                                tuple(choices), spec.get("log", False), spec.get("points", 4), spec.get("default")))
+        except UserError as exc:
+            raise UserError(f"{source}: {exc}") from None
     if not params:
         raise UserError(f"{source}: no [params.NAME] tables; give at least one hyperparameter to search")
     fixed = {k.replace("-", "_"): v for k, v in raw.get("fixed", {}).items()}
@@ -177,5 +212,13 @@ def parse_space(raw: Mapping[str, Any], *, source: str = "search space") -> Sear
 
 
 def load_space(path: str | Path) -> SearchSpace:
-    raw = read_toml(path, "search-space", hint="see examples/search-space.toml")
+    """Read and check a search-space file; one that is not UTF-8 text (or cannot be read) is a :class:`UserError`."""
+    try:
+        raw = read_toml(path, "search-space", hint="see examples/search-space.toml")
+    except UnicodeDecodeError as exc:
+        raise UserError(f"search-space file {path} is not UTF-8 text (byte {exc.start}); "
+                        f"give a TOML file, see examples/search-space.toml") from None
+    except OSError as exc:
+        raise UserError(f"search-space file {path} cannot be read ({exc.strerror or exc}); "
+                        f"check its permissions") from None
     return parse_space(raw, source=str(path))
