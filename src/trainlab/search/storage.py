@@ -21,14 +21,52 @@ import optuna
 
 from trainlab.errors import UserError
 
+SUPPORTED = "sqlite:///FILE or postgresql://user@host:port/db"
+CONNECT_TIMEOUT_S = 5  # an unreachable server is refused after this long, not after the OS's minutes
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
 
 def storage_url(storage: str | None, out: Path) -> str:
     if storage is None:
         return f"sqlite:///{(out / 'study.db').resolve()}"
-    if not re.match(r"^(sqlite|postgresql(\+\w+)?|mysql(\+\w+)?)://", storage):
-        raise UserError(f"--storage {redact(storage)} is not a database URL; use sqlite:///FILE or "
-                        f"postgresql://user@host:port/db")
+    scheme = re.match(r"^([A-Za-z][\w+.-]*)://", storage)
+    if scheme is None:
+        raise UserError(f"--storage {redact(storage)} is not a database URL; use {SUPPORTED}")
+    if not re.fullmatch(r"sqlite|postgresql(\+\w+)?", scheme.group(1)):
+        raise UserError(f"--storage {redact(storage)}: {scheme.group(1)}:// databases are not supported; "
+                        f"use {SUPPORTED}")
+    if storage.startswith("sqlite"):
+        check_sqlite_file(storage)
     return with_driver(storage)
+
+
+def check_sqlite_file(url: str) -> None:
+    """Refuse an SQLite URL whose folder is missing or whose file is not an SQLite database,
+    before SQLAlchemy fails on it with a traceback. An empty or absent file is a new study."""
+    import sqlalchemy.engine
+
+    try:
+        database = sqlalchemy.engine.make_url(url).database
+    except sqlalchemy.exc.ArgumentError:
+        raise UserError(f"--storage {redact(url)} is not a database URL; use {SUPPORTED}") from None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        raise UserError(f"--storage {redact(url)}: the folder {path.parent} does not exist; "
+                        f"create it first or give a file in an existing folder")
+    if path.is_dir():
+        raise UserError(f"--storage {redact(url)}: {path} is a folder; give a database file, e.g. {path / 'study.db'}")
+    if path.exists():
+        try:
+            with path.open("rb") as f:
+                head = f.read(len(SQLITE_MAGIC))
+        except OSError as exc:
+            raise UserError(f"--storage {redact(url)}: {path} cannot be read ({exc.strerror or exc}); "
+                            f"check its permissions") from None
+        if head and head != SQLITE_MAGIC:
+            raise UserError(f"--storage {redact(url)}: {path} is not an SQLite database; "
+                            f"give a new file name or an existing study.db")
 
 
 def with_driver(url: str) -> str:
@@ -68,7 +106,8 @@ def open_storage(url: str, *, heartbeat: float, attempts: int = 5) -> optuna.sto
     for attempt in range(attempts):
         try:
             with quiet_optuna():
-                storage = optuna.storages.RDBStorage(url, heartbeat_interval=max(int(heartbeat), 1),
+                storage = optuna.storages.RDBStorage(url, engine_kwargs=_engine_kwargs(url),
+                                                     heartbeat_interval=max(int(heartbeat), 1),
                                                      grace_period=max(int(3 * heartbeat), 2))
             if url.startswith("sqlite"):
                 _write_ahead_log(storage)
@@ -80,7 +119,31 @@ def open_storage(url: str, *, heartbeat: float, attempts: int = 5) -> optuna.sto
             if attempt == attempts - 1:
                 raise
             time.sleep(0.5 * (attempt + 1))
+        except sqlalchemy.exc.OperationalError as exc:
+            if url.startswith("sqlite") and attempt < attempts - 1 and "locked" in str(exc.orig):
+                time.sleep(0.5 * (attempt + 1))  # another worker is creating the schema
+                continue
+            raise UserError(f"cannot open the study database {redact(url)}: {_first_line(exc)}; "
+                            + ("check the URL's host, port, user, password and database name, and that "
+                               "the server is running" if not url.startswith("sqlite") else
+                               "check the file and its folder are writable")) from None
+        except sqlalchemy.exc.DatabaseError as exc:
+            raise UserError(f"cannot open the study database {redact(url)}: {_first_line(exc)}; "
+                            f"give a new file or an existing study database") from None
     raise AssertionError("unreachable")
+
+
+def _engine_kwargs(url: str) -> dict:
+    """A short connect timeout for servers (libpq's ``connect_timeout``) unless the URL sets its own."""
+    if url.startswith("sqlite") or "connect_timeout=" in url:
+        return {}
+    return {"connect_args": {"connect_timeout": CONNECT_TIMEOUT_S}}
+
+
+def _first_line(exc: Exception) -> str:
+    """The driver's own message, first line only, with any password redacted."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return redact(text.splitlines()[0] if text else type(exc).__name__)
 
 
 def _write_ahead_log(storage: optuna.storages.RDBStorage) -> None:
