@@ -100,3 +100,14 @@ def test_through_the_real_entry_point(tmp_path: Path, capsys) -> None:
     assert main(["data", "list", "--data-dir", str(tmp_path)]) == 0
     assert main(["data", "verify", "fashion-mnist", "--data-dir", str(tmp_path)]) == 2
     assert one_line_error(capsys).startswith("trainlab data: error: fashion-mnist: file ")
+
+
+@pytest.mark.parametrize("base_url", ["banana", "http://", "ftp:/nowhere", "https://host:port/"])
+def test_download_with_a_malformed_base_url_is_one_line(tmp_path: Path, capsys, monkeypatch,
+                                                        base_url: str) -> None:
+    from trainlab.cli import main
+    from trainlab.data import download as dl
+
+    monkeypatch.setattr(dl.urllib.request, "urlopen", lambda *a, **k: pytest.fail("no request may be made"))
+    assert main(["data", "download", "mnist", "--data-dir", str(tmp_path), "--base-url", base_url]) == 2
+    assert "--base-url" in one_line_error(capsys)

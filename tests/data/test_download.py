@@ -140,3 +140,31 @@ def test_cifar_archive_checksum_failure(tmp_path: Path, http_folder, monkeypatch
 def test_generated_datasets_need_no_download(tmp_path: Path) -> None:
     assert dl.download("shapeset", tmp_path) == []
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("base_url, match", [
+    ("banana", "is not a URL"),
+    ("javascript:alert(1)", "is not a URL"),
+    ("http://", "no host name"),
+    ("https://host:99999/", "not a valid URL"),
+    ("https://host/a b/", "spaces or control characters"),
+    ("file://", "no folder"),
+])
+def test_malformed_base_url_is_refused_before_any_request(tmp_path: Path, monkeypatch, base_url: str,
+                                                          match: str) -> None:
+    def no_network(*args, **kwargs):
+        raise AssertionError("a request was made for a malformed --base-url")
+
+    monkeypatch.setattr(dl.urllib.request, "urlopen", no_network)
+    for name in ("mnist", "cifar10"):
+        with pytest.raises(DataError, match=match):
+            dl.download(name, tmp_path, base_url=base_url)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_file_base_url_is_a_mirror(tmp_path: Path, monkeypatch) -> None:
+    served = tmp_path / "mirror"
+    served.mkdir()
+    contents = fake_mnist(served, monkeypatch)
+    files = dl.download("mnist", tmp_path / "data", base_url=served.as_uri())
+    assert {f.name: f.read_bytes() for f in files} == contents

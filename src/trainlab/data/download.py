@@ -12,6 +12,7 @@ import os
 import tarfile
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -25,6 +26,7 @@ CIFAR_ARCHIVE = "cifar-10-binary.tar.gz"
 CIFAR_ARCHIVE_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"  # published on the CIFAR page
 TIMEOUT_S = 60
 BLOCK = 1 << 20
+SCHEMES = ("http", "https", "ftp", "file")
 
 
 def _save(stream: BinaryIO, target: Path, md5: str | None, what: str, dataset: str) -> Path:
@@ -63,6 +65,28 @@ def _fetch(url: str, target: Path, md5: str | None, dataset: str) -> Path:
                         ) from exc
     except OSError as exc:
         raise DataError(f"{dataset}: downloading {url} to {target} failed ({exc})") from exc
+    except ValueError as exc:  # http.client.InvalidURL and urllib's "unknown url type"
+        raise DataError(f"{dataset}: {url} is not a URL that can be fetched ({exc}); "
+                        f"pass --base-url https://HOST/PATH/") from None
+
+
+def check_base_url(base_url: str) -> str:
+    """``base_url`` if it is an absolute http(s), ftp or file URL; refused before any request is made."""
+    fix = "give a mirror's address such as https://HOST/PATH/ or file:///FOLDER/"
+    if any(c.isspace() or not c.isprintable() for c in base_url):
+        raise DataError(f"--base-url {base_url!r} contains spaces or control characters; {fix}")
+    try:
+        parts = urllib.parse.urlsplit(base_url)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise DataError(f"--base-url {base_url!r} is not a valid URL ({exc}); {fix}") from None
+    if parts.scheme.lower() not in SCHEMES:
+        raise DataError(f"--base-url {base_url!r} is not a URL (it needs one of {', '.join(s + '://' for s in SCHEMES)}); {fix}")
+    if parts.scheme.lower() != "file" and not parts.hostname:
+        raise DataError(f"--base-url {base_url!r} has no host name; {fix}")
+    if parts.scheme.lower() == "file" and not parts.path:
+        raise DataError(f"--base-url {base_url!r} has no folder; {fix}")
+    return base_url
 
 
 def _join(base_url: str, name: str) -> str:
@@ -134,4 +158,6 @@ def download(name: str, data_dir: str | os.PathLike[str] | None = None, *,
     """Fetch dataset ``name`` into the data directory and return the files written
     or found; a generated dataset needs nothing and returns ``[]``."""
     fetch = DOWNLOADS.get(choose("dataset", name, sorted(DATASETS)))
+    if base_url is not None:
+        check_base_url(base_url)
     return [] if fetch is None else fetch(resolve_data_dir(data_dir), base_url)
