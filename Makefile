@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATA ?= $(abspath ../shared/data)
 export TRAINLAB_DATA ?= $(DATA)
 
-.PHONY: install demo test bench clean
+.PHONY: install demo lint test bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,7 +20,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/trainlab reproduce glorot2010 --profile quick --out reproductions/glorot2010-quick
 
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

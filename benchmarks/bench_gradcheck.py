@@ -4,7 +4,8 @@ W is 3,073 x 10 (bias trick) on 500 training images (pixels 0-255, mean image
 subtracted), float64, centered differences with h = 1e-5. The baseline is the
 notes' loop: nudge one coordinate, recompute the loss with a full ``X @ W``,
 twice per coordinate. Ours (:class:`trainlab.gradcheck.LinearObjective`) adds
-``h * X[:, i]`` to one column of the scores, 4,096 coordinates per call. Both run on the same sampled coordinates and their results are compared
+``h * X[:, i]`` to one column of the scores, 4,096 coordinates per call. Both run on
+the same sampled coordinates and their results are compared
 (max absolute difference in the ``case`` column); ours is also timed on all
 30,730 coordinates. Target: at least 10x the coordinates per second.
 """
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import torch
 
-from trainlab.linear.losses import append_bias
 from trainlab.gradcheck import GradCheckConfig, LinearObjective, loop_numerical_gradient, numerical_gradient
+from trainlab.linear.losses import append_bias
 
 HERE = Path(__file__).resolve()
 TARGET = 10.0
@@ -29,11 +30,13 @@ def cifar_problem(n: int = EXAMPLES) -> tuple[torch.Tensor, torch.Tensor, torch.
     try:
         from trainlab.data import load
 
-        data = load("cifar10", data_dir=os.environ.get("TRAINLAB_DATA") or HERE.parents[2] / "shared" / "data").train.epoch(0)
+        data_dir = os.environ.get("TRAINLAB_DATA") or HERE.parents[2] / "shared" / "data"
+        data = load("cifar10", data_dir=data_dir).train.epoch(0)
         x, y, source = data.x[:n].double() * 255, data.y[:n], "cifar10"
     except Exception:  # no data on this machine: same shapes, random pixels
         g = torch.Generator().manual_seed(0)
-        x, y, source = torch.rand(n, 3, 32, 32, generator=g, dtype=torch.float64) * 255, torch.randint(0, 10, (n,), generator=g), "random"
+        x = torch.rand(n, 3, 32, 32, generator=g, dtype=torch.float64) * 255
+        y, source = torch.randint(0, 10, (n,), generator=g), "random"
     X = append_bias(x - x.mean(0))
     W = 1e-3 * torch.randn(X.shape[1], 10, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     return W, X, y, source

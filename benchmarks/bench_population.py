@@ -39,8 +39,8 @@ from torch import nn
 from trainlab.config import TrainConfig
 from trainlab.data import load
 from trainlab.data.base import Dataset, Split
-from trainlab.population import train_population
 from trainlab.loop import epoch_permutation
+from trainlab.population import train_population
 
 SIZES = (1, 4, 16, 64)
 TARGET_K, TARGET = 16, 4.0
@@ -175,8 +175,9 @@ def search_rows(quick: bool) -> list[dict]:
     return [{"benchmark": "population", "case": f"search: 64 random trials, Fashion-MNIST 2x100 tanh, {steps} steps",
              "ours": ours, "baseline": baseline, "unit": "trials/s", "ratio": ours / baseline, "target": TARGET,
              "passed": ours / baseline >= TARGET},
-            {"benchmark": "population", "case": "search ceiling: a 1-step search's fixed costs (storage, evaluation, report) "
-                                                 "plus training as matrix products alone",
+            {"benchmark": "population",
+             "case": "search ceiling: a 1-step search's fixed costs (storage, evaluation, report) "
+                     "plus training as matrix products alone",
              "ours": ceiling, "baseline": baseline, "unit": "trials/s", "ratio": ceiling / baseline, "target": None,
              "passed": True}]
 

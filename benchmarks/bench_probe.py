@@ -62,7 +62,8 @@ def every_step_train_batch(steps: int) -> float:
     model, xs, ys = _setup(steps)
     with Probe(model, config=ProbeConfig(every=1, batch=0, on_train_batch=True)) as probe:
         records = []
-        return _train(model, xs, ys, before=lambda s: probe.begin_step(), after_backward=lambda s: probe.after_backward(),
+        return _train(model, xs, ys, before=lambda s: probe.begin_step(),
+                      after_backward=lambda s: probe.after_backward(),
                       after_step=lambda s: records.append(probe.end_step(s)))
 
 

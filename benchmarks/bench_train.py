@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from trainlab.config import TrainConfig
 from trainlab.data import load
 from trainlab.data.base import Dataset
-from trainlab.runs import RunDir
 from trainlab.loop import epoch_permutation
+from trainlab.runs import RunDir
 from trainlab.train import Trainer
 
 CASES = [

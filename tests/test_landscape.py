@@ -6,8 +6,7 @@ import torch
 from torch import nn
 
 from trainlab.errors import UserError
-from trainlab.landscape import (LandscapeConfig, filter_normalized_direction, interpolation, linear_slice,
-                                random_slices)
+from trainlab.landscape import LandscapeConfig, filter_normalized_direction, interpolation, linear_slice, random_slices
 from trainlab.linear.losses import append_bias
 from trainlab.losses import softmax_loss, svm_loss
 

@@ -15,7 +15,8 @@ def test_svm_loss_matches_explicit_double_loop():
     g = torch.Generator().manual_seed(1)
     scores = torch.randn(7, 5, generator=g, dtype=torch.float64)
     y = torch.randint(0, 5, (7,), generator=g)
-    expected = sum(max(0.0, float(scores[i, j] - scores[i, y[i]] + 1)) for i in range(7) for j in range(5) if j != y[i]) / 7
+    expected = sum(max(0.0, float(scores[i, j] - scores[i, y[i]] + 1))
+                   for i in range(7) for j in range(5) if j != y[i]) / 7
     assert float(svm_loss(scores, y)) == pytest.approx(expected, rel=1e-12)
 
 

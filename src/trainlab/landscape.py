@@ -25,9 +25,9 @@ import torch
 from torch import nn
 
 from trainlab.errors import CheckpointError, UserError
+from trainlab.files import atomic_write_text
 from trainlab.linear.losses import SCORE_LOSSES
 from trainlab.nn.modes import eval_mode
-from trainlab.files import atomic_write_text
 
 EVAL_CHUNK = 1000
 
@@ -146,8 +146,8 @@ def linear_slice(W: torch.Tensor, X: torch.Tensor, y: torch.Tensor, direction: t
 
 def load_run_model(run_dir: str | Path) -> tuple[nn.Module, object, object]:
     """The run's model with its checkpointed weights, its configuration and its dataset."""
-    from trainlab.runs import RunDir
     from trainlab.loop import make_model, prepare_data
+    from trainlab.runs import RunDir
 
     run = RunDir(run_dir)
     config = run.config()

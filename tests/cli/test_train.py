@@ -24,7 +24,8 @@ def test_train_json_prints_exactly_one_object(tmp_path, capsys):
 
 def test_config_file_values_are_overridden_by_flags(tmp_path, capsys):
     (tmp_path / "c.toml").write_text('lr = 0.5\nsteps = 30\nactivation = "relu"\nbatch-size = 16\n')
-    assert main(["train", *FAST, "--config", str(tmp_path / "c.toml"), "--lr", "0.02", "--out", str(tmp_path / "r")]) == 0
+    assert main(["train", *FAST, "--config", str(tmp_path / "c.toml"), "--lr", "0.02",
+                 "--out", str(tmp_path / "r")]) == 0
     saved = json.loads((tmp_path / "r" / "config.json").read_text())["config"]
     assert (saved["lr"], saved["steps"], saved["activation"], saved["batch_size"]) == (0.02, 30, "relu", 32)
 
@@ -50,7 +51,8 @@ def test_bad_input_is_one_line_and_exit_2(argv, needle, tmp_path, capsys):
 
 
 def test_missing_data_file_names_file_folder_and_fix(tmp_path, capsys):
-    code = main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--steps", "5", "--out", str(tmp_path / "r")])
+    code = main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--steps", "5",
+                 "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2 and str(tmp_path) in err and "Traceback" not in err
 

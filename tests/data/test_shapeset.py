@@ -8,8 +8,17 @@ import torch
 
 from trainlab.data import load
 from trainlab.data.base import seeded_generator
-from trainlab.data.shapeset import (CLASS_SHAPES, CLASSES, ELLIPSE, PARALLELOGRAM, TRIANGLE,
-                                    Objects, ShapesetConfig, coverage, generate)
+from trainlab.data.shapeset import (
+    CLASS_SHAPES,
+    CLASSES,
+    ELLIPSE,
+    PARALLELOGRAM,
+    TRIANGLE,
+    Objects,
+    ShapesetConfig,
+    coverage,
+    generate,
+)
 from trainlab.errors import UserError
 
 SMALL = {"epoch_size": 300, "val_size": 200, "test_size": 200}

@@ -8,8 +8,14 @@ import torch
 from torch import nn
 
 from trainlab.errors import UserError
-from trainlab.gradcheck import (GradCheckConfig, LinearObjective, band, check_gradients, loop_numerical_gradient,
-                                numerical_gradient)
+from trainlab.gradcheck import (
+    GradCheckConfig,
+    LinearObjective,
+    band,
+    check_gradients,
+    loop_numerical_gradient,
+    numerical_gradient,
+)
 from trainlab.linear.losses import append_bias, get_grad_loss
 from trainlab.losses import softmax_loss, svm_loss
 from trainlab.nn import build_model

@@ -9,8 +9,14 @@ import torch.nn.functional as F
 
 from tests.helpers import centered
 from trainlab.errors import UserError
-from trainlab.linear.losses import (append_bias, get_grad_loss, softmax_loss_grad, softmax_scores_loss, svm_loss_grad,
-                                    svm_scores_loss)
+from trainlab.linear.losses import (
+    append_bias,
+    get_grad_loss,
+    softmax_loss_grad,
+    softmax_scores_loss,
+    svm_loss_grad,
+    svm_scores_loss,
+)
 from trainlab.losses import softmax_loss, svm_loss
 
 

@@ -8,8 +8,15 @@ import torch
 
 from trainlab.errors import UserError
 from trainlab.linear.losses import append_bias
-from trainlab.linear.strategies import (LinearProblem, accuracy, classify_sweep, gradient_descent, lr_sweep,
-                                        random_local_search, random_search)
+from trainlab.linear.strategies import (
+    LinearProblem,
+    accuracy,
+    classify_sweep,
+    gradient_descent,
+    lr_sweep,
+    random_local_search,
+    random_search,
+)
 from trainlab.losses import softmax_loss, svm_loss
 
 

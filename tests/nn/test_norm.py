@@ -13,8 +13,13 @@ from torch import nn
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
 from trainlab.nn import MLP, SmallCNN
-from trainlab.nn.norm import (SmallBatchWarning, batch_norm_layers, batch_statistics_drift,
-                              estimate_population_statistics_, make_batch_norm)
+from trainlab.nn.norm import (
+    SmallBatchWarning,
+    batch_norm_layers,
+    batch_statistics_drift,
+    estimate_population_statistics_,
+    make_batch_norm,
+)
 from trainlab.train import Trainer
 
 
@@ -96,13 +101,15 @@ def test_algorithm_2_population_statistics(placement, conv):
         dims = [0, *range(2, inputs[0].ndim)]
         size = inputs[0].numel() // inputs[0].shape[1]  # m, or m * H * W for a conv layer
         mean = torch.stack([x.mean(dims) for x in inputs]).mean(0)
-        var = size / (size - 1) * torch.stack([((x - x.mean(dims, keepdim=True)) ** 2).mean(dims) for x in inputs]).mean(0)
+        var = size / (size - 1) * torch.stack([((x - x.mean(dims, keepdim=True)) ** 2).mean(dims)
+                                               for x in inputs]).mean(0)
         torch.testing.assert_close(layer.running_mean, mean, rtol=1e-10, atol=1e-12)
         torch.testing.assert_close(layer.running_var, var, rtol=1e-10, atol=1e-12)
 
 
 def test_the_bias_before_batch_norm_is_dropped_and_others_are_kept():
-    for model in (MLP(10, 3, depth=2, width=8, batch_norm="before"), SmallCNN((1, 8, 8), 3, depth=2, width=4, batch_norm="before")):
+    for model in (MLP(10, 3, depth=2, width=8, batch_norm="before"),
+                  SmallCNN((1, 8, 8), 3, depth=2, width=4, batch_norm="before")):
         mods = list(model)
         for layer, nxt in zip(mods, mods[1:]):
             if isinstance(layer, (nn.Linear, nn.Conv2d)):
@@ -128,7 +135,8 @@ def test_drift_matches_the_sampling_error_of_a_batch_mean():
     state = copy.deepcopy(layer.state_dict())
     g = torch.Generator().manual_seed(0)
     for m in (16, 256):
-        drift = batch_statistics_drift(nn.Sequential(layer), [torch.randn(m, 512, generator=g, dtype=torch.float64) for _ in range(4)])
+        drift = batch_statistics_drift(nn.Sequential(layer),
+                                       [torch.randn(m, 512, generator=g, dtype=torch.float64) for _ in range(4)])
         d = drift["0"]
         assert d.batches == 4
         assert d.mean_shift == pytest.approx(1 / math.sqrt(m), rel=0.1)
@@ -160,4 +168,5 @@ def test_trainer_recomputes_population_statistics_by_algorithm_2():
     # means is the mean of W x over the whole training split.
     first_linear, (_, first_bn) = trainer.model[1], batch_norm_layers(trainer.model)[0]
     with torch.no_grad():
-        torch.testing.assert_close(first_bn.running_mean, first_linear(trainer.dataset.train.x).mean(0), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(first_bn.running_mean, first_linear(trainer.dataset.train.x).mean(0),
+                                   rtol=1e-5, atol=1e-5)

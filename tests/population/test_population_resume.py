@@ -13,9 +13,7 @@ from trainlab.data.base import Dataset, Split
 from trainlab.errors import CheckpointError
 from trainlab.population import PopulationTrainer, train_population
 from trainlab.population.engine import resume_population
-from trainlab.runs import POPULATION_CHECKPOINT as CHECKPOINT
-from trainlab.runs import RunDir
-
+from trainlab.runs import POPULATION_CHECKPOINT as CHECKPOINT, RunDir
 
 
 def blobs() -> Dataset:

@@ -12,9 +12,20 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 import trainlab.preprocess.base as base
 from trainlab.data.base import Dataset, Split
 from trainlab.errors import CheckpointError, UserError
-from trainlab.preprocess import (PCA, FeatureScaleWarning, MeanSubtraction, MinMax, NotFittedError, PCAWhitening,
-                                 Pipeline, Standardize, UncenteredDataWarning, ZCAWhitening, apply_pipeline,
-                                 build_step)
+from trainlab.preprocess import (
+    PCA,
+    FeatureScaleWarning,
+    MeanSubtraction,
+    MinMax,
+    NotFittedError,
+    PCAWhitening,
+    Pipeline,
+    Standardize,
+    UncenteredDataWarning,
+    ZCAWhitening,
+    apply_pipeline,
+    build_step,
+)
 from trainlab.runs import RunDir
 
 TOL = 1e-6
@@ -183,8 +194,9 @@ def test_step_grammar():
     assert (step.n_components, step.eps, step.center) == (10, 0.01, False)
     assert build_step("zca:0.1").eps == 0.1
     assert build_step("mean-channel").mode == "channel"
-    for bad, message in [("whiten", "choose one of"), ("pca:many", "component count"), ("zca:gamma=1", "unknown option"),
-                         ("std:3", "no options"), ("pca:1.5", "n_components"), ("zca:-1", "eps must be")]:
+    for bad, message in [("whiten", "choose one of"), ("pca:many", "component count"),
+                         ("zca:gamma=1", "unknown option"), ("std:3", "no options"), ("pca:1.5", "n_components"),
+                         ("zca:-1", "eps must be")]:
         with pytest.raises(UserError, match=message):
             build_step(bad)
 

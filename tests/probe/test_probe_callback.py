@@ -10,7 +10,7 @@ import torch
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
 from trainlab.probe import ProbeCallback, ProbeConfig, read_probes
-from trainlab.train import Callback, Trainer, resume, train
+from trainlab.train import Callback, Trainer, resume
 
 
 def _blobs(n: int = 400, dim: int = 10, classes: int = 3) -> Dataset:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from trainlab.errors import UserError
 from trainlab.probe.config import ProbeConfig
 from trainlab.probe.stats import GRADIENT, PERCENTILES, SATURATION_DEFAULTS, Spec, decode, reduce_tensor
-from trainlab.errors import UserError
 
 
 def _stats(t: torch.Tensor, spec: Spec, bins: int = 20, sample: int = 100_000):

@@ -51,7 +51,8 @@ def _ensure_postgres() -> Path:
     if bindir is None and os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update"], check=False, capture_output=True, timeout=600, env=env)
-        subprocess.run(["apt-get", "install", "-y", "postgresql"], check=False, capture_output=True, timeout=900, env=env)
+        subprocess.run(["apt-get", "install", "-y", "postgresql"], check=False, capture_output=True, timeout=900,
+                       env=env)
         bindir = _pg_bin()
     if bindir is None:
         pytest.skip("PostgreSQL is not installed and cannot be installed here (needs root and apt-get)")

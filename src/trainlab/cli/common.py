@@ -6,8 +6,19 @@ import json
 import sys
 from typing import Any
 
-from trainlab.config import (ACTIVATIONS, BATCH_NORM, BN_STATS, DEVICES, LOSSES, MODELS, OPTIMIZERS, SCHEDULES,
-                             TrainConfig, load_toml, parse_preprocess)
+from trainlab.config import (
+    ACTIVATIONS,
+    BATCH_NORM,
+    BN_STATS,
+    DEVICES,
+    LOSSES,
+    MODELS,
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainConfig,
+    load_toml,
+    parse_preprocess,
+)
 from trainlab.errors import UserError
 
 S = argparse.SUPPRESS
@@ -29,15 +40,19 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
     """Data and model flags. Defaults are suppressed so a ``--config`` file can supply them."""
     g = p.add_argument_group("data")
     g.add_argument("--config", metavar="FILE.toml", help="TOML file of flag values; flags given here override it")
-    g.add_argument("--dataset", default=S, help="shapeset, mnist, fashion-mnist, cifar10, synthetic-... (default shapeset)")
-    g.add_argument("--data-dir", default=S, help="folder holding the datasets (default: $TRAINLAB_DATA, else ~/.cache/trainlab/data)")
-    g.add_argument("--preprocess", default=S, type=parse_preprocess, metavar="LIST", help="comma-separated preprocessing, e.g. mean,std or zca")
+    g.add_argument("--dataset", default=S,
+                   help="shapeset, mnist, fashion-mnist, cifar10, synthetic-... (default shapeset)")
+    g.add_argument("--data-dir", default=S,
+                   help="folder holding the datasets (default: $TRAINLAB_DATA, else ~/.cache/trainlab/data)")
+    g.add_argument("--preprocess", default=S, type=parse_preprocess, metavar="LIST",
+                   help="comma-separated preprocessing, e.g. mean,std or zca")
     g = p.add_argument_group("model")
     g.add_argument("--model", default=S, choices=MODELS, help="mlp (default) or cnn")
     g.add_argument("--depth", default=S, type=int, help="hidden layers (0 = linear classifier; default 2)")
     g.add_argument("--width", default=S, type=int, help="units per hidden layer (default 100)")
     g.add_argument("--activation", default=S, choices=ACTIVATIONS, help="default tanh")
-    g.add_argument("--init", default=S, type=listable(str), metavar="SCHEME", help="weight initialization (default glorot-uniform); see trainlab.init")
+    g.add_argument("--init", default=S, type=listable(str), metavar="SCHEME",
+                   help="weight initialization (default glorot-uniform); see trainlab.init")
     g.add_argument("--init-std", default=S, type=float, help="std for --init normal (default 0.01)")
     g.add_argument("--init-scale", default=S, type=float, help="multiply initial weights by this (default 1)")
     g.add_argument("--batch-norm", default=S, choices=BATCH_NORM, help="none (default), before or after the activation")
@@ -51,7 +66,8 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
 
 def add_train_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("optimization")
-    g.add_argument("--optimizer", default=S, choices=OPTIMIZERS, help="sgd (default), momentum (SGD with momentum 0.9) or adam")
+    g.add_argument("--optimizer", default=S, choices=OPTIMIZERS,
+                   help="sgd (default), momentum (SGD with momentum 0.9) or adam")
     g.add_argument("--lr", default=S, type=listable(float), help="learning rate (default 0.01)")
     g.add_argument("--momentum", default=S, type=float, help="SGD momentum (default 0; 0.9 for --optimizer momentum)")
     g.add_argument("--weight-decay", default=S, type=float, help="L2 strength lambda of 0.5*lambda*||W||^2 (default 0)")
@@ -64,7 +80,8 @@ def add_train_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--eval-every", default=S, type=int, help="validate every N steps (default: each epoch)")
     g.add_argument("--log-every", default=S, type=int, help="record the training loss every N steps (default 50)")
     g.add_argument("--checkpoint-every", default=S, type=int, help="checkpoint every N steps (default 1000)")
-    g.add_argument("--probe", default=S, metavar="SPEC", help="record per-layer statistics into the run: every=N[,batch=300][,train][,jacobian]")
+    g.add_argument("--probe", default=S, metavar="SPEC",
+                   help="record per-layer statistics into the run: every=N[,batch=300][,train][,jacobian]")
 
 
 LISTABLE = ("lr", "init", "seed")  # `trainlab train --lr 0.01,0.1 --seed 0,1` trains their product as a population
@@ -76,7 +93,8 @@ def listable(kind: type) -> Any:
         try:
             values = tuple(kind(item.strip()) for item in text.split(","))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__} or a comma-separated list, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__} or a comma-separated list, "
+                                             f"got {text!r}") from None
         return values[0] if len(values) == 1 else values
     return parse
 

@@ -42,8 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from trainlab.errors import UserError
     from trainlab.gradcheck import GradCheckConfig, check_gradients
     from trainlab.gradcheck.settings import DTYPES
-    from trainlab.losses import get_loss
     from trainlab.loop import make_model, prepare_data
+    from trainlab.losses import get_loss
 
     if args.batch < 1:
         raise UserError(f"--batch must be >= 1, got {args.batch}")
@@ -78,8 +78,8 @@ def format_table(reports: dict, main: str) -> str:
     """Per-tensor errors, one column per precision, then the verdicts."""
     names = list(reports)
     first = reports[main]
-    lines = [f"{'parameter':<24}{'checked':>8}{'kinks':>7}" + "".join(f"{'max ' + n:>15}{'median ' + n:>17}" for n in names)
-             + f"  verdict ({main})"]
+    errors = "".join(f"{'max ' + n:>15}{'median ' + n:>17}" for n in names)
+    lines = [f"{'parameter':<24}{'checked':>8}{'kinks':>7}" + errors + f"  verdict ({main})"]
     rows = [(p, [{q.name: q for q in reports[n].parameters}[p.name] for n in names]) for p in first.parameters]
     for p, per in rows:
         lines.append(f"{p.name:<24}{p.checked:>8}{p.kinks:>7}"

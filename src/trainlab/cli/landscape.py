@@ -27,7 +27,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from trainlab.landscape import LandscapeConfig, landscape
-
     from trainlab.runs import RunDir
 
     config = LandscapeConfig(dims=args.dims, points=args.points, span=args.span, examples=args.batch, seed=args.seed)

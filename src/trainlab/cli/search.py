@@ -16,16 +16,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "trials train as populations; results in a study folder with report.html.")
     p.add_argument("space", metavar="SPACE.toml", help="search-space file: [fixed] values and [params.NAME] ranges")
     p.add_argument("--trials", type=int, default=20, help="trials in all (default 20)")
-    p.add_argument("--population", type=int, default=1, metavar="K", help="ask K trials at once and train them as one population")
+    p.add_argument("--population", type=int, default=1, metavar="K",
+                   help="ask K trials at once and train them as one population")
     p.add_argument("--sampler", default="tpe", choices=sorted(SAMPLERS), help="default tpe")
     p.add_argument("--pruner", default="none", choices=sorted(PRUNERS), help="stop unpromising trials (default none)")
-    p.add_argument("--stages", type=int, default=1, help="coarse-to-fine: short runs on wide ranges first, then narrowed ranges")
-    p.add_argument("--lr-first", action="store_true", help="tune the learning rate alone, then the rest, then the rate again")
-    p.add_argument("--folds", type=int, default=1, help="k-fold cross-validation on the training split (default 1: the validation split)")
+    p.add_argument("--stages", type=int, default=1,
+                   help="coarse-to-fine: short runs on wide ranges first, then narrowed ranges")
+    p.add_argument("--lr-first", action="store_true",
+                   help="tune the learning rate alone, then the rest, then the rate again")
+    p.add_argument("--folds", type=int, default=1,
+                   help="k-fold cross-validation on the training split (default 1: the validation split)")
     p.add_argument("--metric", default="val_accuracy", choices=("val_accuracy", "val_loss"))
-    p.add_argument("--storage", help="database URL shared by workers, e.g. postgresql://user@host/db (default: SQLite in --out)")
+    p.add_argument("--storage",
+                   help="database URL shared by workers, e.g. postgresql://user@host/db (default: SQLite in --out)")
     p.add_argument("--study-name", default="search", help="study name in the storage (default search)")
-    p.add_argument("--heartbeat", type=float, default=30.0, help="seconds between trial heartbeats; a trial silent for 3x this is marked failed")
+    p.add_argument("--heartbeat", type=float, default=30.0,
+                   help="seconds between trial heartbeats; a trial silent for 3x this is marked failed")
     p.add_argument("--seed", type=int, default=0, help="sampler seed (give each worker its own)")
     p.add_argument("--out", default="study", help="study folder (default ./study)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome on stdout")

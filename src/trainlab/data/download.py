@@ -81,7 +81,8 @@ def check_base_url(base_url: str) -> str:
     except ValueError as exc:
         raise DataError(f"--base-url {base_url!r} is not a valid URL ({exc}); {fix}") from None
     if parts.scheme.lower() not in SCHEMES:
-        raise DataError(f"--base-url {base_url!r} is not a URL (it needs one of {', '.join(s + '://' for s in SCHEMES)}); {fix}")
+        raise DataError(f"--base-url {base_url!r} is not a URL (it needs one of "
+                        f"{', '.join(s + '://' for s in SCHEMES)}); {fix}")
     if parts.scheme.lower() != "file" and not parts.hostname:
         raise DataError(f"--base-url {base_url!r} has no host name; {fix}")
     if parts.scheme.lower() == "file" and not parts.path:

@@ -11,8 +11,17 @@ from torch import nn
 from trainlab.data.base import Dataset
 from trainlab.doctor.base import CheckResult, Verdict
 from trainlab.doctor.checks import CHECKS, ORDER
-from trainlab.doctor.patient import (DOCTOR_RECIPE, Budget, LossFn, Patient, Recipe, as_split, model_device, resolve_loss,
-                                     split_off_validation)
+from trainlab.doctor.patient import (
+    DOCTOR_RECIPE,
+    Budget,
+    LossFn,
+    Patient,
+    Recipe,
+    as_split,
+    model_device,
+    resolve_loss,
+    split_off_validation,
+)
 from trainlab.doctor.report import DoctorReport
 from trainlab.errors import UserError, choose
 
@@ -62,7 +71,7 @@ def examine(
         note = f"no validation data given: held out {len(val)} random training examples"
     else:
         val, note = as_split(val_data, limit=budget.max_examples, seed=seed, what="val_data"), ""
-    recipe = Recipe(optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay) if lr is not None else None
+    recipe = None if lr is None else Recipe(optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay)
     device = model_device(model)
     cuda = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from trainlab.doctor.base import CheckResult, jsonable
-from trainlab.report import html as page
 from trainlab.files import atomic_write_text
+from trainlab.report import html as page
 
 COLORS = {"pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828", "skipped": "#9e9e9e"}
 TABLES = {"init-health": "layers", "gradient-flow": "layers", "regularization": "rows", "gradcheck": "parameters"}
@@ -97,7 +97,8 @@ def _section(r: CheckResult) -> str:
 
 FIGURE_CAPTIONS = {
     "lr-range": "Learning-rate range test: training loss (raw and smoothed) against the learning rate.",
-    "gradient-flow": "Variance of the back-propagated gradient dLoss/d(output) per Linear/Conv layer at initialization.",
+    "gradient-flow": ("Variance of the back-propagated gradient dLoss/d(output) per Linear/Conv layer "
+                      "at initialization."),
     "init-health": "Activation standard deviation per activation layer at initialization.",
 }
 

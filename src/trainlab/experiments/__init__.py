@@ -7,7 +7,16 @@ here holds code.
 """
 from __future__ import annotations
 
-from trainlab.experiments.base import (MODULES, REGISTRY, Claim, Context, Experiment, Result, load_all, register,
-                                      run_experiment)
+from trainlab.experiments.base import (
+    MODULES,
+    REGISTRY,
+    Claim,
+    Context,
+    Experiment,
+    Result,
+    load_all,
+    register,
+    run_experiment,
+)
 
 __all__ = ["MODULES", "Claim", "Context", "Experiment", "REGISTRY", "Result", "load_all", "register", "run_experiment"]

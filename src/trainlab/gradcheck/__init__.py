@@ -12,8 +12,13 @@ from __future__ import annotations
 
 from trainlab.gradcheck.check import GradCheckReport, ParamCheck, check_gradients, relative_errors
 from trainlab.gradcheck.kinks import KINK_LOSSES, KINK_MODULES, KinkRecorder
-from trainlab.gradcheck.numeric import (BatchedObjective, LinearObjective, batched_numerical_gradient,
-                                        loop_numerical_gradient, numerical_gradient)
+from trainlab.gradcheck.numeric import (
+    BatchedObjective,
+    LinearObjective,
+    batched_numerical_gradient,
+    loop_numerical_gradient,
+    numerical_gradient,
+)
 from trainlab.gradcheck.settings import VERDICTS, GradCheckConfig, band
 
 __all__ = ["BatchedObjective", "GradCheckConfig", "GradCheckReport", "KINK_LOSSES", "KINK_MODULES",

@@ -23,8 +23,8 @@ from typing import Callable, Protocol, runtime_checkable
 import torch
 
 from trainlab.errors import UserError, choose
-from trainlab.linear.losses import SCORE_LOSSES, svm_margins
 from trainlab.gradcheck.settings import METHODS, GradCheckConfig
+from trainlab.linear.losses import SCORE_LOSSES, svm_margins
 
 
 @runtime_checkable
@@ -40,7 +40,8 @@ class BatchedObjective(Protocol):
 
 
 def _svm_shifted(scores: torch.Tensor, y: torch.Tensor, cols: torch.Tensor, rows: torch.Tensor,
-                 shift: torch.Tensor, row_shift: torch.Tensor, inverse: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                 shift: torch.Tensor, row_shift: torch.Tensor,
+                 inverse: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-example SVM losses ``[K, N]`` with score column ``cols[k]`` moved by ``shift[k]``.
 
     If ``j != y_n`` only the margin ``m_nj`` moves (by ``+shift``); if ``j == y_n``
@@ -62,7 +63,8 @@ def _svm_shifted(scores: torch.Tensor, y: torch.Tensor, cols: torch.Tensor, rows
 
 
 def _softmax_shifted(scores: torch.Tensor, y: torch.Tensor, cols: torch.Tensor, rows: torch.Tensor,
-                     shift: torch.Tensor, row_shift: torch.Tensor, inverse: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                     shift: torch.Tensor, row_shift: torch.Tensor,
+                     inverse: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-example cross-entropy ``[K, N]`` with score column ``cols[k]`` moved by ``shift[k]``:
     ``L + log1p(p_j * expm1(shift)) - shift * [j == y]`` (smooth: no kinks)."""
     log_probs = scores - torch.logsumexp(scores, dim=1, keepdim=True)

@@ -3,10 +3,27 @@ hand-derived batch-norm layer, and the optimization strategies from random searc
 from __future__ import annotations
 
 from trainlab.linear.batchnorm import batchnorm_backward, batchnorm_forward
-from trainlab.linear.losses import (GRAD_LOSSES, SCORE_LOSSES, append_bias, get_grad_loss, softmax_loss_grad,
-                                    softmax_scores_loss, svm_loss_grad, svm_margins, svm_scores_loss)
-from trainlab.linear.strategies import (LinearProblem, Trace, accuracy, classify_sweep, gradient_descent, lr_sweep,
-                                        random_local_search, random_search)
+from trainlab.linear.losses import (
+    GRAD_LOSSES,
+    SCORE_LOSSES,
+    append_bias,
+    get_grad_loss,
+    softmax_loss_grad,
+    softmax_scores_loss,
+    svm_loss_grad,
+    svm_margins,
+    svm_scores_loss,
+)
+from trainlab.linear.strategies import (
+    LinearProblem,
+    Trace,
+    accuracy,
+    classify_sweep,
+    gradient_descent,
+    lr_sweep,
+    random_local_search,
+    random_search,
+)
 
 __all__ = [
     "GRAD_LOSSES",

@@ -27,7 +27,8 @@ class SmallCNN(nn.Sequential):
             raise UserError(f"the cnn model needs image data (channels, height, width), got input shape {input_shape}")
         channels, height, _ = input_shape
         if height >> depth < 1:
-            raise UserError(f"cnn depth {depth} pools a {height}-pixel image below one pixel; use --depth <= {height.bit_length() - 1}")
+            raise UserError(f"cnn depth {depth} pools a {height}-pixel image below one pixel; "
+                            f"use --depth <= {height.bit_length() - 1}")
         layers: list[nn.Module] = []
         c_in, c_out = channels, width
         for _ in range(depth):

@@ -21,8 +21,15 @@ import warnings
 import torch
 
 from trainlab.errors import UserError
-from trainlab.preprocess.base import (FeatureScaleWarning, FeatureStats, Transform, UncenteredDataWarning,
-                                      feature_stats, rows, scatter_matrix)
+from trainlab.preprocess.base import (
+    FeatureScaleWarning,
+    FeatureStats,
+    Transform,
+    UncenteredDataWarning,
+    feature_stats,
+    rows,
+    scatter_matrix,
+)
 
 MEAN_SHARE_LIMIT = 0.05  # warn when the mean carries more than this share of E[|x|^2]
 SCALE_RATIO_LIMIT = 100.0  # warn when feature scales differ by more than this factor

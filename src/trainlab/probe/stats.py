@@ -52,7 +52,6 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-import numpy as np
 import torch
 
 PERCENTILES: tuple[int, ...] = (2, 15, 50, 85, 98)
@@ -242,8 +241,8 @@ def finish(partials: Sequence[Partial], *, bins: int) -> torch.Tensor:
     order, blocks = [], []
     for size, members in groups.items():
         order += members
-        blocks.append(_sorted_block(torch.stack([partials[i].sample for i in members]), [partials[i].spec for i in members],
-                                    bins))
+        blocks.append(_sorted_block(torch.stack([partials[i].sample for i in members]),
+                                    [partials[i].spec for i in members], bins))
     tail = torch.cat(blocks) if len(blocks) > 1 else blocks[0]  # [n, 5 + 2 + bins]
     if order != sorted(order):
         tail = tail[torch.argsort(torch.tensor(order, device=device))]

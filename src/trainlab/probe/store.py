@@ -21,10 +21,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from trainlab.errors import CheckpointError
+from trainlab.files import atomic_write_text
 from trainlab.probe.hooks import decode_layer
 from trainlab.probe.records import LayerStats, ProbeRecord
 from trainlab.probe.stats import Spec
-from trainlab.files import atomic_write_text
 
 HEADER, DATA = "probes.json", "probes.bin"
 SOURCES = ("probe", "train")

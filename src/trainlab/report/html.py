@@ -38,7 +38,7 @@ figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 .badge{font-weight:bold;margin-right:.5em}.holds .badge{color:#2e7d32}.fails .badge{color:#c62828}.untested .badge{color:#757575}
 .paper{color:#6a1b9a}.missing{color:#c62828}
 code{background:#f3f3f3;padding:0 .2em}
-"""
+"""  # noqa: E501 (the style sheet's rules stay one per line)
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,8 @@ def bullets(items: Iterable[Any]) -> str:
 
 def key_values(mapping: Mapping[str, Any]) -> str:
     """A two-column table of a flat mapping (nested values are shown as text)."""
-    rows = "".join(f"<tr><th class=text>{esc(k)}</th><td class=text>{esc(fmt(v))}</td></tr>" for k, v in mapping.items())
+    rows = "".join(f"<tr><th class=text>{esc(k)}</th><td class=text>{esc(fmt(v))}</td></tr>"
+                   for k, v in mapping.items())
     return f"<table>{rows}</table>" if rows else ""
 
 
@@ -143,7 +144,8 @@ def render_page(title: str, sections: Sequence[Section | tuple[str, str]], *, su
 
 # -- reproductions -----------------------------------------------------------------
 
-VERDICT = {True: ("holds", "holds"), False: ("fails", "does not hold"), None: ("untested", "not testable at this budget")}
+VERDICT = {True: ("holds", "holds"), False: ("fails", "does not hold"),
+           None: ("untested", "not testable at this budget")}
 
 
 def claims_html(claims: Sequence[Mapping[str, Any]]) -> str:
@@ -232,7 +234,8 @@ def write_experiment_report(record: Mapping[str, Any], out: str | Path, *, title
     subtitle = (f"{source} · experiment {record.get('experiment', '')} · profile {record.get('profile', '')}"
                 f" · {fmt(record.get('seconds'))} s")
     sections: list[Section] = [
-        Section("Claims" + (f" ({summary})" if summary else ""), claims_html(claims) or paragraph("No claims recorded.")),
+        Section("Claims" + (f" ({summary})" if summary else ""),
+                claims_html(claims) or paragraph("No claims recorded.")),
     ]
     for name, rows in tables.items():
         paper_rows = paper.get(name) if isinstance(paper.get(name), list) else None

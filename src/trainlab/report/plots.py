@@ -87,7 +87,8 @@ def activation_mean_std(records: Sequence[ProbeRecord], *, title: str = "Activat
     return fig
 
 
-def percentile_std(records: Sequence[ProbeRecord], *, title: str = "98th percentile (solid) and std (dashed)") -> Figure:
+def percentile_std(records: Sequence[ProbeRecord], *,
+                   title: str = "98th percentile (solid) and std (dashed)") -> Figure:
     """Glorot & Bengio's Figure 3: 98th percentile and standard deviation of activations per layer."""
     fig, ax = plt.subplots(figsize=(7, 4))
     for pos, i in enumerate(_activation_layers(records), start=1):
@@ -138,7 +139,8 @@ def layer_histograms(stats: Sequence[tuple[str, TensorStats]], *, title: str, xl
     return fig
 
 
-def histogram_grid(grid: Mapping[str, Sequence[tuple[str, TensorStats]]], *, title: str, xlabel: str = "value") -> Figure:
+def histogram_grid(grid: Mapping[str, Sequence[tuple[str, TensorStats]]], *, title: str,
+                   xlabel: str = "value") -> Figure:
     """CS231n's slides: one row per setting (``grid`` key), one histogram per layer across the row."""
     n_rows = len(grid)
     n_cols = max(len(v) for v in grid.values())
@@ -185,7 +187,8 @@ def layer_profile(rows: Sequence[Mapping[str, Any]], *, y: str, group: Sequence[
 
 def training_curves(metrics: Sequence[Mapping[str, Any]], *, title: str = "Loss and accuracy") -> Figure:
     """Training and validation loss over steps (the gap between them shaded) and validation accuracy."""
-    train = [(m["step"], m["train_loss"]) for m in metrics if m.get("kind") == "train" and m.get("train_loss") is not None]
+    train = [(m["step"], m["train_loss"]) for m in metrics
+             if m.get("kind") == "train" and m.get("train_loss") is not None]
     evals = [m for m in metrics if m.get("kind") == "eval"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     if train:

@@ -50,7 +50,8 @@ def probe_verdicts(records: Sequence[ProbeRecord]) -> list[str]:
             layer, quantity = bad[0]
             s = layer.quantity(quantity)
             out.append(f"NaN/Inf first appeared at step {record.step:,} in the {quantity.replace('_', ' ')} of "
-                       f"'{layer.name}' ({s.nan_count:,} NaN, {s.inf_count:,} Inf); lower the learning rate or check the input.")
+                       f"'{layer.name}' ({s.nan_count:,} NaN, {s.inf_count:,} Inf); "
+                       "lower the learning rate or check the input.")
             break
     last = records[-1]
     grads = [last.layers[i].backprop_grad for i in act_index if last.layers[i].backprop_grad is not None]
@@ -70,9 +71,11 @@ def probe_verdicts(records: Sequence[ProbeRecord]) -> list[str]:
     if ratios:
         median = statistics.median(ratios)
         if median < UPDATE_LOW:
-            out.append(f"Updates are tiny: median ||dW||/||W|| = {median:.1e} (about 1e-3 is typical); the learning rate may be too low.")
+            out.append(f"Updates are tiny: median ||dW||/||W|| = {median:.1e} (about 1e-3 is typical); "
+                       "the learning rate may be too low.")
         elif median > UPDATE_HIGH:
-            out.append(f"Updates are large: median ||dW||/||W|| = {median:.1e} (about 1e-3 is typical); the learning rate may be too high.")
+            out.append(f"Updates are large: median ||dW||/||W|| = {median:.1e} (about 1e-3 is typical); "
+                       "the learning rate may be too high.")
     if not out:
         out.append("No layer saturated or died, nothing was NaN/Inf, and gradients kept their scale across layers.")
     return out
@@ -86,7 +89,8 @@ def training_verdicts(metrics: Sequence[Mapping[str, Any]], summary: Mapping[str
         if status == "diverged":
             out.append(f"Training diverged at step {summary.get('steps', 0):,}; try a smaller learning rate.")
         elif status == "completed" and summary.get("test_accuracy") is not None:
-            out.append(f"Training completed {summary.get('steps', 0):,} steps; test accuracy {summary['test_accuracy']:.2%}.")
+            out.append(f"Training completed {summary.get('steps', 0):,} steps; "
+                       f"test accuracy {summary['test_accuracy']:.2%}.")
     else:
         out.append("The run has not finished (no summary.json); `trainlab resume` continues it.")
     train = [m for m in metrics if m.get("kind") == "train" and m.get("train_loss") is not None]

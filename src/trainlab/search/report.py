@@ -47,7 +47,8 @@ def curves_plot(best: list[dict[str, Any]], metric: str) -> bytes | None:
         if not t.get("run_dirs"):
             continue
         records = RunDir(t["run_dirs"][0]).metrics()
-        train = [(r["step"], r["train_loss"]) for r in records if r.get("kind") == "train" and r.get("train_loss") is not None]
+        train = [(r["step"], r["train_loss"]) for r in records
+                 if r.get("kind") == "train" and r.get("train_loss") is not None]
         evals = [(r["step"], r[metric]) for r in records if r.get("kind") == "eval" and r.get(metric) is not None]
         label = f"#{t['number']} ({t['phase']})"
         if train:

@@ -24,13 +24,13 @@ import optuna
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset
 from trainlab.errors import UserError
+from trainlab.loop import prepare_data
 from trainlab.population import train_population
 from trainlab.population.spec import group_members
 from trainlab.search.folds import fold_dataset
 from trainlab.search.samplers import make_pruner, make_sampler
 from trainlab.search.space import SearchSpace
 from trainlab.search.storage import Heartbeat, open_storage, quiet_optuna, redact, storage_url
-from trainlab.loop import prepare_data
 
 METRICS = {"val_accuracy": "maximize", "val_loss": "minimize"}
 COUNTED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.RUNNING)
@@ -103,7 +103,8 @@ class Search:
         """Each phase is built when it starts, from the results of the phases before it."""
         cfg, space = self.config, self.config.space
         if cfg.lr_first:
-            shares = (cfg.trials // 4 or 1, max(cfg.trials // 2, 1), cfg.trials - cfg.trials // 4 - cfg.trials // 2 or 1)
+            shares = (cfg.trials // 4 or 1, max(cfg.trials // 2, 1),
+                      cfg.trials - cfg.trials // 4 - cfg.trials // 2 or 1)
             rest = [n for n in space.names if n != "lr"]
             plan = [lambda: Phase("lr", space.only(["lr"], {}), shares[0], 1.0),
                     lambda: Phase("rest", space.only(rest, self.best_params()), shares[1], 1.0),

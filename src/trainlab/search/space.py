@@ -157,7 +157,8 @@ class SearchSpace:
         known = set(TrainConfig.__dataclass_fields__)
         for name in [p.name for p in self.params] + list(self.fixed):
             if name not in known:
-                raise UserError(f"search space key {name!r} is not a training setting; known: {', '.join(sorted(known))}")
+                raise UserError(f"search space key {name!r} is not a training setting; "
+                                f"known: {', '.join(sorted(known))}")
 
     def __getitem__(self, name: str) -> Param:
         return {p.name: p for p in self.params}[name]

@@ -13,9 +13,8 @@ import threading
 import time
 import warnings
 from contextlib import contextmanager
-from typing import Iterator
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import optuna
 

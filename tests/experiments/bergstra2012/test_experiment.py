@@ -6,8 +6,14 @@ import json
 import numpy as np
 
 from trainlab.experiments.base import Context, run_experiment
-from trainlab.experiments.bergstra2012.experiment import (DIMS, grid_points, objective, real_trials, synthetic,
-                                                    synthetic_problem)
+from trainlab.experiments.bergstra2012.experiment import (
+    DIMS,
+    grid_points,
+    objective,
+    real_trials,
+    synthetic,
+    synthetic_problem,
+)
 
 
 def test_grids_cover_two_values_per_axis_and_only_two_axes_matter():

@@ -41,5 +41,6 @@ def test_claims_follow_the_table(record):
     level = [s[-1] / s[0] for s in (_std(record, "sigmoid", "before"), _std(record, "relu", "before"))]
     assert claims["bn-depth-invariant"] == all(0.9 <= v <= 1.1 for v in level)
     bn_rows = [r for r in record["tables"]["layers"] if r["batch_norm"] == "before"]
-    assert claims["unit-gaussian"] == all(abs(r["bn_output_mean"]) < 0.05 and abs(r["bn_output_std"] - 1) < 0.05 for r in bn_rows)
+    assert claims["unit-gaussian"] == all(abs(r["bn_output_mean"]) < 0.05 and abs(r["bn_output_std"] - 1) < 0.05
+                                          for r in bn_rows)
     assert all(c["holds"] is not None for c in record["claims"])

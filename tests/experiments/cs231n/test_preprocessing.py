@@ -10,7 +10,8 @@ from trainlab.experiments.cs231n.preprocessing import ORDER
 @pytest.fixture(scope="module")
 def record(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("prep")
-    return run_experiment("preprocessing-effects", Context(out, profile="smoke", data_dir=str(data_dir), progress=False))
+    return run_experiment("preprocessing-effects",
+                          Context(out, profile="smoke", data_dir=str(data_dir), progress=False))
 
 
 def test_every_preprocessing_is_trained_and_reported(record):

@@ -37,7 +37,8 @@ def test_claims_follow_the_table(record):
     spread_w, spread_b = max(weights) / min(weights), max(back) / min(back)
     assert claims["standard-weight-gradients-level"] == (spread_w < spread_b and spread_w < 4)
     jac = {r["init"]: r["mean_singular_value"] for r in record["tables"]["jacobian_average"]}
-    assert claims["jacobian-singular-values"] == (abs(jac["normalized"] - 0.8) <= 0.15 and abs(jac["standard"] - 0.5) <= 0.15)
+    assert claims["jacobian-singular-values"] == (abs(jac["normalized"] - 0.8) <= 0.15
+                                                  and abs(jac["standard"] - 0.5) <= 0.15)
     assert jac["standard"] < jac["normalized"] < 1
     assert record["paper"]["jacobian_average"][0]["mean_singular_value"] == 0.5
     assert len(record["tables"]["jacobian"]) == 2 * 4  # layers 2..5, both inits

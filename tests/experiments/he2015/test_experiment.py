@@ -9,8 +9,14 @@ import pytest
 import torch
 
 from trainlab.experiments.base import Context, run_experiment
-from trainlab.experiments.he2015.experiment import (BUDGETS, LOG2_TOLERANCE, STALL_FRACTION, TRAINED_FRACTION,
-                                                    predicted_backward_ratio, predicted_output_ratio)
+from trainlab.experiments.he2015.experiment import (
+    BUDGETS,
+    LOG2_TOLERANCE,
+    STALL_FRACTION,
+    TRAINED_FRACTION,
+    predicted_backward_ratio,
+    predicted_output_ratio,
+)
 
 
 def shared_data() -> str | None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from trainlab.doctor.base import REGISTRY, Check
-from trainlab.doctor.checks import data, loss, signals, gradients, learning, rates, fitting  # noqa: F401  (registers)
+from trainlab.doctor.checks import data, fitting, gradients, learning, loss, rates, signals  # noqa: F401  (registers)
 
 ORDER: tuple[str, ...] = (
     "data",

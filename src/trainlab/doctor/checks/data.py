@@ -46,7 +46,8 @@ def check_data(p: Patient) -> Verdict:
 def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]]:
     n = min(len(p.train), p.budget.stats_examples)
     m = moments(p.train.x[:n].reshape(n, -1))
-    bad = m["nonfinite"] + moments(p.val.x[:p.budget.stats_examples].reshape(min(len(p.val), p.budget.stats_examples), -1))["nonfinite"]
+    n_val = min(len(p.val), p.budget.stats_examples)
+    bad = m["nonfinite"] + moments(p.val.x[:n_val].reshape(n_val, -1))["nonfinite"]
     feature_mean, feature_var = m["feature_mean"], m["feature_var"]
     count = n * len(feature_mean)
     mean = float(feature_mean.mean())
@@ -61,14 +62,17 @@ def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]
     out = []
     if bad:
         out.append(("fail", f"{bad} NaN/Inf input values",
-                    "Find where NaN/Inf enter the inputs (missing values, a division by zero in preprocessing) and fix or drop them."))
+                    "Find where NaN/Inf enter the inputs (missing values, a division by zero in preprocessing) "
+                    "and fix or drop them."))
     if std == 0:
-        out.append(("fail", "every input value is the same", "The inputs carry no information: check the data loading."))
+        out.append(("fail", "every input value is the same",
+                    "The inputs carry no information: check the data loading."))
         return out
     if rms > WARN_RMS:
         status = "fail" if rms > MAX_RMS else "warn"
-        out.append((status, f"inputs are large: RMS {fmt(rms)} (max |x| {fmt(max(abs(numbers['min']), abs(numbers['max'])))}; "
-                            f"want about 1, {'fail' if status == 'fail' else 'warn'} above {fmt(MAX_RMS if status == 'fail' else WARN_RMS)})",
+        largest, limit = max(abs(numbers["min"]), abs(numbers["max"])), MAX_RMS if status == "fail" else WARN_RMS
+        out.append((status, f"inputs are large: RMS {fmt(rms)} (max |x| {fmt(largest)}; "
+                            f"want about 1, {status} above {fmt(limit)})",
                     "Rescale the inputs to about unit scale: add --preprocess mean,std (or divide pixels by 255)."))
     if offset > MAX_OFFSET:
         out.append(("warn", f"inputs are not zero-centred: feature means are {fmt(offset)} standard deviations from 0",

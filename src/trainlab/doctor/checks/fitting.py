@@ -77,7 +77,8 @@ def check_regularization(p: Patient) -> Verdict:
         return Verdict("warn", said + f"; the trained data loss rose {fmt(rise * 100)}% (want >= {MIN_RISE:.0%})",
                        numbers, "Weight decay barely changes what the network fits: check that the weights that "
                                 "matter are nn.Parameters of the model, or whether normalization makes the network "
-                                "invariant to their scale (then weight decay only changes the effective learning rate).")
+                                "invariant to their scale (then weight decay only changes the effective learning "
+                                "rate).")
     if p.recipe is not None and p.recipe.weight_decay:
         share = p.recipe.weight_decay * penalty / (data_loss + p.recipe.weight_decay * penalty)
         numbers.update(user_weight_decay=p.recipe.weight_decay, penalty_share=share)
@@ -115,7 +116,8 @@ def check_generalization_gap(p: Patient) -> Verdict:
                        "training data; if training accuracy is also at chance, see overfit-tiny.")
     if gap > MAX_GAP:
         return Verdict("warn", said + f"; overfitting (gap above {MAX_GAP * 100:.0f} points)", numbers,
-                       "Regularize (--weight-decay, dropout, data augmentation), get more data, or use a smaller model.")
+                       "Regularize (--weight-decay, dropout, data augmentation), get more data, "
+                       "or use a smaller model.")
     if train_lift < UNDERFIT_LIFT:
         return Verdict("warn", said + "; underfitting (training accuracy low)", numbers,
                        "Add capacity (--width, --depth), train longer, or tune the learning rate (see lr-range).")

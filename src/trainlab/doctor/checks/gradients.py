@@ -48,7 +48,8 @@ def check_gradcheck(p: Patient) -> Verdict:
     if not bad:
         top = params[0] if params else None
         worst_text = f"; largest relative error {fmt(top.max_rel_error)} ({top.name})" if top else ""
-        return Verdict(status, f"verdict {report.verdict}: {checked} coordinates in {len(params)} tensors{worst_text}", numbers)
+        return Verdict(status, f"verdict {report.verdict}: {checked} coordinates in {len(params)} tensors{worst_text}",
+                       numbers)
     listed = ", ".join(f"{c.name} (max rel. error {fmt(c.max_rel_error)}, {c.verdict})" for c in bad[:4])
     return Verdict(status, f"verdict {report.verdict}: {listed}", numbers,
                    "The backward pass disagrees with the forward pass for these tensors: check any custom "

@@ -38,7 +38,8 @@ def check_initial_loss(p: Patient) -> Verdict:
     said = f"initial loss {fmt(loss)} vs expected {FORMULA[p.loss_name]} = {fmt(expected)} (ratio {fmt(ratio)})"
     if not math.isfinite(loss):
         return Verdict("fail", f"initial loss is {loss}", numbers,
-                       "The untrained network already produces NaN/Inf: check the data (the data check) and the weight scale.")
+                       "The untrained network already produces NaN/Inf: check the data (the data check) "
+                       "and the weight scale.")
     if ratio > FAIL_HIGH:
         return Verdict("fail", said + f"; fail above {FAIL_HIGH}x", numbers, _TOO_HIGH)
     if ratio > PASS_HIGH:

@@ -119,7 +119,8 @@ def check_lr_range(p: Patient) -> Verdict:
     if t["diverged"]:
         return Verdict("fail", said + " (diverged: your learning rate is too high)", numbers, fix + caveat)
     if s["explode_lr"] and lr >= s["explode_lr"]:
-        return Verdict("warn", said + f" (above the sweep's explosion point {fmt(s['explode_lr'])})", numbers, fix + caveat)
+        return Verdict("warn", said + f" (above the sweep's explosion point {fmt(s['explode_lr'])})", numbers,
+                       fix + caveat)
     if lr * TOO_LOW < s["suggested_lr"] and not s["flat"]:
         return Verdict("warn", said + f" (over {fmt(TOO_LOW)}x below the suggestion: too low, training will crawl)",
                        numbers, f"Try --lr {fmt(s['suggested_lr'])}.")

@@ -98,7 +98,8 @@ def check_init_health(p: Patient) -> Verdict:
         numbers["std_last_over_first"] = trend
         if trend < SHRINK or trend > GROW:
             problems.append(("warn", f"activation std {'shrinks' if trend < SHRINK else 'grows'} with depth: "
-                                     f"{fmt(rows[0]['std'])} ({rows[0]['layer']}) -> {fmt(rows[-1]['std'])} ({rows[-1]['layer']})"))
+                                     f"{fmt(rows[0]['std'])} ({rows[0]['layer']}) -> "
+                                     f"{fmt(rows[-1]['std'])} ({rows[-1]['layer']})"))
     summary = ", ".join(f"{r['layer']} std {fmt(r['std'])}" + _extra(r) for r in rows)
     if inferred and rows:
         guessed = ", ".join(dict.fromkeys(r["fn"] or "unknown" for r in rows))
@@ -213,7 +214,8 @@ def check_gradient_flow(p: Patient) -> Verdict:
     record = measure_at_init(p)
     layers = [l for l in record.layers if l.kind in ("linear", "conv") and l.backprop_grad is not None]
     if len(layers) < 2:
-        return Verdict("skipped", f"{len(layers)} Linear/Conv layer(s) with a gradient: nothing to compare across depth")
+        return Verdict("skipped",
+                       f"{len(layers)} Linear/Conv layer(s) with a gradient: nothing to compare across depth")
     rows = [{"layer": l.name, "backprop_var": l.backprop_grad.var,
              "weight_grad_var": l.weight_grad.var if l.weight_grad else None,
              "nonfinite": l.backprop_grad.nan_count + l.backprop_grad.inf_count} for l in layers]

@@ -213,7 +213,7 @@ class Bergstra2012(Experiment):
         return Result(self.name, ctx.profile, claims=claims, tables=tables, paper=PAPER, figures=figures,
                       budget=dict(budget), config={"dims": DIMS, "space": {k: list(v) for k, v in REAL_SPACE.items()}},
                       notes=["(a) 'grid' spans each axis with its ends (0 and 1), as np.linspace and "
-                             "`trainlab search --sampler grid` do; 'grid-centered' uses the cell centers 0.25 and 0.75, "
-                             "the kindest 2-point grid, against which random search needs more trials.",
+                             "`trainlab search --sampler grid` do; 'grid-centered' uses the cell centers 0.25 and "
+                             "0.75, the kindest 2-point grid, against which random search needs more trials.",
                              "(b) trains each seed's 16 grid trials and the random trials as populations grouped by "
                              "width; a diverged trial counts as accuracy 0."])

@@ -77,7 +77,8 @@ def claims(relu_rows: list[dict], rows: list[dict]) -> list[Claim]:
               0.45 <= after["fraction_positive"] <= 0.55, f"{after['fraction_positive']:.2%} positive"),
         Claim("unit-gaussian", "Batch normalization makes every layer's pre-activation zero-mean and unit-variance "
               "at initialization (|mean| < 0.05 and |std - 1| < 0.05 in every layer).",
-              worst_mean < 0.05 and worst_std < 0.05, f"largest |mean| {worst_mean:.2g}, largest |std - 1| {worst_std:.2g}"),
+              worst_mean < 0.05 and worst_std < 0.05,
+              f"largest |mean| {worst_mean:.2g}, largest |std - 1| {worst_std:.2g}"),
         Claim("relu-shrinks-without-bn", "Without batch normalization the deep ReLU net's activation std shrinks with "
               "depth under Glorot initialization (last layer under half the first).",
               _ratio(rows, "relu", "none") < 0.5, f"std(last) / std(first) = {_ratio(rows, 'relu', 'none'):.3g}"),
@@ -88,7 +89,8 @@ def claims(relu_rows: list[dict], rows: list[dict]) -> list[Claim]:
         Claim("bn-gradient-flow", "Batch normalization improves gradient flow in the deep sigmoid net: the "
               "back-propagated gradient std at the first layer, relative to the last, is larger with BN.",
               grad["before"] > grad["none"],
-              f"std(first) / std(last) of dLoss/d(activation): with BN {grad['before']:.3g}, without {grad['none']:.3g}"),
+              f"std(first) / std(last) of dLoss/d(activation): with BN {grad['before']:.3g}, "
+              f"without {grad['none']:.3g}"),
     ]
 
 
@@ -128,7 +130,8 @@ class BNBeforeAfter(Experiment):
         return Result(
             experiment=self.name, profile=ctx.profile, claims=claims(relu_rows, rows),
             tables={"relu_input": relu_rows, "layers": rows},
-            paper={"relu_input": [{"stage": "before normalization", "fraction_positive": 0.5 * (1 + math.erf(3 / math.sqrt(2)))},
+            paper={"relu_input": [{"stage": "before normalization",
+                                   "fraction_positive": 0.5 * (1 + math.erf(3 / math.sqrt(2)))},
                                   {"stage": "after normalization", "fraction_positive": 0.5}]},
             figures=figures,
             budget={"samples": b["samples"], "examples": b["examples"], "width": b["width"], "depth": b["depth"]},

@@ -20,8 +20,16 @@ from trainlab.experiments.base import Claim, Context, Experiment, Result, regist
 from trainlab.gradcheck import GradCheckConfig, LinearObjective, batched_numerical_gradient, relative_errors
 from trainlab.landscape import linear_slice
 from trainlab.linear.losses import append_bias, get_grad_loss, softmax_scores_loss, svm_scores_loss
-from trainlab.linear.strategies import (LinearProblem, Trace, accuracy, classify_sweep, gradient_descent, lr_sweep,
-                                        random_local_search, random_search)
+from trainlab.linear.strategies import (
+    LinearProblem,
+    Trace,
+    accuracy,
+    classify_sweep,
+    gradient_descent,
+    lr_sweep,
+    random_local_search,
+    random_search,
+)
 
 BUDGETS = {
     # train: training examples used (None = all); search: examples the search strategies score W on.

@@ -24,9 +24,8 @@ import torch.nn.functional as F
 from trainlab.config import TrainConfig
 from trainlab.data import Dataset, Split, load
 from trainlab.experiments.base import Claim, Context, Experiment, Result, register, save_figure
+from trainlab.preprocess import MeanSubtraction, PCAWhitening, Pipeline, Standardize, ZCAWhitening, transform_dataset
 from trainlab.threads import intra_op_threads
-from trainlab.preprocess import (MeanSubtraction, PCAWhitening, Pipeline, Standardize, ZCAWhitening,
-                                 transform_dataset)
 from trainlab.train import Callback, Trainer
 
 EPS = 0.01  # whitening regularizer for pixels in [0, 1]; the tail eigenvalues are ~1e-5
@@ -211,7 +210,8 @@ def figures(curves: list[dict], final: dict[str, dict], ctx: Context, budget: Bu
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     for name in ORDER:
         rows = [r for r in curves if r["preprocess"] == name and r["lr"] == final[name]["lr"]]
-        left.plot([r["step"] for r in rows], [r["val_accuracy"] for r in rows], label=f"{name} (lr {final[name]['lr']:g})")
+        left.plot([r["step"] for r in rows], [r["val_accuracy"] for r in rows],
+                  label=f"{name} (lr {final[name]['lr']:g})")
     left.set(xlabel="training step", ylabel="validation accuracy", title="best learning rate per preprocessing")
     left.legend(fontsize=8)
     values = [final[n]["val_accuracy"] or 0.0 for n in ORDER]
@@ -220,4 +220,5 @@ def figures(curves: list[dict], final: dict[str, dict], ctx: Context, budget: Bu
     right.set(xlabel=f"validation accuracy after {budget.steps} steps", xlim=(0, max(values) * 1.15 or 1))
     for i, v in enumerate(values):
         right.text(v, i, f" {v:.3f}", va="center", fontsize=8)
-    return {"Validation accuracy during training and at the end, for each preprocessing": save_figure(fig, ctx, "accuracy")}
+    return {"Validation accuracy during training and at the end, for each preprocessing":
+            save_figure(fig, ctx, "accuracy")}

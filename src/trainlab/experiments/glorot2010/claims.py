@@ -21,6 +21,7 @@ from trainlab.experiments.base import Claim
 from trainlab.experiments.glorot2010.dynamics import Dynamics
 from trainlab.experiments.glorot2010.profiles import PAPER_JACOBIAN
 from trainlab.probe import ProbeRecord
+
 SIGMOID_ZERO = 0.1  # "saturated towards 0": the top layer's mean activation below this
 PLATEAU = 0.9  # "early": the test error is still at least this fraction of its initial value
 SATURATED = 0.975  # |u| at or above this is saturated; a layer saturates when its 98th percentile of |u| does
@@ -136,7 +137,8 @@ def backprop_flatness(init_records: dict[str, ProbeRecord], depth: int) -> Claim
         parts.append(f"{label}: Var[dC/ds] layer 1..{depth} = " + ", ".join(f"{v:.2e}" for v in var)
                      + f" (largest/smallest {spread[init]:.2f}; layer 1 / layer {depth} = {var[0] / var[-1]:.3g}, "
                      f"i.e. x{per_layer:.2f} per layer downwards; linear-regime prediction "
-                     f"{predicted_backprop_ratio(init, depth):.3g}, x{predicted_backprop_ratio(init, 2):.2f} per layer)")
+                     f"{predicted_backprop_ratio(init, depth):.3g}, "
+                     f"x{predicted_backprop_ratio(init, 2):.2f} per layer)")
     parts.append("below the linear-regime factor, each layer also multiplies by E[tanh'(s)^2] < 1, which is "
                  "smaller where activations are larger, as under normalized initialization")
     holds = spread["normalized"] <= FLAT_FACTOR < spread["standard"]

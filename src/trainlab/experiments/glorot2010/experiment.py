@@ -14,15 +14,14 @@ from __future__ import annotations
 import time
 
 from trainlab.errors import UserError
-from trainlab.threads import intra_op_threads
 from trainlab.experiments.base import Context, Experiment, Result, register
 from trainlab.experiments.glorot2010 import claims, figures
 from trainlab.experiments.glorot2010.cost import full_profile_cost
 from trainlab.experiments.glorot2010.data import LoadedData, load_all
 from trainlab.experiments.glorot2010.dynamics import Dynamics, at_initialization, run_dynamics
 from trainlab.experiments.glorot2010.profiles import CONFIGURATIONS, PAPER_JACOBIAN, PROFILES, GlorotProfile
-from trainlab.experiments.glorot2010.table1 import (base_config, grid, member_rows, paper_rows, summarize,
-                                                    train_members)
+from trainlab.experiments.glorot2010.table1 import base_config, grid, member_rows, paper_rows, summarize, train_members
+from trainlab.threads import intra_op_threads
 
 STANDARD_VS_NORMALIZED = ("Tanh", "Tanh N")
 
@@ -79,7 +78,8 @@ class Glorot2010(Experiment):
                                            f"{time.perf_counter() - started:.0f} s")
 
         jacobian = claims.jacobian_rows(inits)
-        result.tables = {"table1": table, "lr_grid": lr_rows, "members": member_table, "saturation": saturation_rows(runs),
+        result.tables = {"table1": table, "lr_grid": lr_rows, "members": member_table,
+                         "saturation": saturation_rows(runs),
                          "init_layers": init_rows(inits), "jacobian": jacobian}
         result.paper = {"table1": paper_rows(),
                         "jacobian": [{"init": k, "mean_singular_value": v} for k, v in PAPER_JACOBIAN.items()]}
@@ -109,8 +109,10 @@ def draw(ctx: Context, runs: dict[str, Dynamics], inits: dict, jacobian: list[di
         "on 300 fixed test examples": figures.figure2(ctx, runs["Sigmoid"]),
         "Figure 3: 98th percentile (markers) and std (lines) of the activations, standard initialization":
             figures.figure3(ctx, runs, std, "figure3_percentiles_standard"),
-        "Figure 10: the same with normalized initialization": figures.figure3(ctx, runs, norm, "figure10_percentiles_normalized"),
-        "Figure 4: activation histograms at the end of training, standard initialization": figures.figure4(ctx, runs, std),
+        "Figure 10: the same with normalized initialization":
+            figures.figure3(ctx, runs, norm, "figure10_percentiles_normalized"),
+        "Figure 4: activation histograms at the end of training, standard initialization":
+            figures.figure4(ctx, runs, std),
         "Figure 6: activation histograms at initialization, tanh, standard (top) and normalized (bottom)":
             figures.init_histograms(ctx, inits, STANDARD_VS_NORMALIZED, "activation", "activation",
                                     "figure6_init_activations", "activation values"),

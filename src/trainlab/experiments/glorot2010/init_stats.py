@@ -31,7 +31,8 @@ DEPTH = 5
 PAPER_JACOBIAN = [{"init": "standard", "mean_singular_value": 0.5}, {"init": "normalized", "mean_singular_value": 0.8}]
 
 
-def measure(init: str, x: torch.Tensor, y: torch.Tensor, *, width: int, jacobian_examples: int, seed: int) -> ProbeRecord:
+def measure(init: str, x: torch.Tensor, y: torch.Tensor, *, width: int, jacobian_examples: int,
+            seed: int) -> ProbeRecord:
     model = MLP(x[0].numel(), int(y.max()) + 1 if len(y) else 9, depth=DEPTH, width=width, activation="tanh")
     initialize_(model, INITS[init], generator=torch.Generator().manual_seed(seed))
     config = ProbeConfig(jacobian=True, jacobian_examples=jacobian_examples, bins=60)
@@ -64,7 +65,8 @@ def claims(layers: list[dict], averages: dict[str, float]) -> list[Claim]:
     act_s, act_n = _ratio(layers, "standard", "activation_var"), _ratio(layers, "normalized", "activation_var")
     back_s, back_n = (1 / _ratio(layers, i, "backprop_grad_var") for i in ("standard", "normalized"))
     per_act, per_back = act_n ** (1 / (DEPTH - 1)), back_n ** (1 / (DEPTH - 1))
-    spread_w, spread_b = _spread(layers, "standard", "weight_grad_var"), _spread(layers, "standard", "backprop_grad_var")
+    spread_w = _spread(layers, "standard", "weight_grad_var")
+    spread_b = _spread(layers, "standard", "backprop_grad_var")
     j_s, j_n = averages["standard"], averages["normalized"]
     return [
         Claim("standard-activations-shrink", "With standard initialization the variance of the activations "
@@ -95,7 +97,8 @@ def claims(layers: list[dict], averages: dict[str, float]) -> list[Claim]:
 class Glorot2010InitStats(Experiment):
     name = "glorot2010-init-stats"
     title = "Activations and gradients at initialization: standard vs normalized (Figs. 6-8)"
-    source = "Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks, AISTATS"
+    source = ("Glorot & Bengio (2010), Understanding the difficulty of training deep feedforward neural networks, "
+              "AISTATS")
     summary = "5x1000 tanh MLP on Shapeset-3x2: per-layer variances, histograms and Jacobian singular values at init"
 
     def run(self, ctx: Context) -> Result:

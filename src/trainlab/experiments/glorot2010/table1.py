@@ -81,7 +81,8 @@ def summarize(members: list[Member], data: LoadedData, profile: GlorotProfile) -
     table, lr_rows = [], []
     for label in CONFIGURATIONS:
         by_lr = {lr: [m for m in members if m.label == label and m.lr == lr] for lr in profile.lrs}
-        val = {lr: statistics.fmean(1.0 if m.val_error is None else m.val_error for m in ms) for lr, ms in by_lr.items()}
+        val = {lr: statistics.fmean(1.0 if m.val_error is None else m.val_error for m in ms)
+               for lr, ms in by_lr.items()}
         chosen = min(profile.lrs, key=lambda lr: (val[lr], lr))
         for lr, ms in by_lr.items():
             tests = [m.test_error for m in ms if m.test_error is not None]

@@ -1,1 +1,1 @@
-"""He et al. (2015): Xavier against He initialization in deep ReLU MLPs (``experiment.py``; figures in ``figures.py``)."""
+"""He et al. (2015): Xavier against He initialization in deep ReLU MLPs (``experiment.py``, ``figures.py``)."""

@@ -33,9 +33,9 @@ from torch import nn
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
 from trainlab.errors import DataError
-from trainlab.threads import intra_op_threads
 from trainlab.experiments.base import Claim, Context, Experiment, Result, register
 from trainlab.experiments.he2015.figures import plot_curves, plot_init
+from trainlab.threads import intra_op_threads
 from trainlab.train import Callback, Trainer, make_model
 
 SCHEMES = {"xavier": "lecun-normal", "he": "he-normal"}  # He et al.'s names -> trainlab init schemes
@@ -334,7 +334,8 @@ def backward_claim_from(init: dict[str, Any], depth: int) -> tuple[Claim, list[d
     claim = Claim(
         "vanishing-backward",
         f"At initialization Xavier's back-propagated gradients shrink towards the lower layers by "
-        f"2^(-(D-1)/2) = 2^({xavier['predicted_log2_ratio']:g}) from layer {depth} to layer 1, while He's stay constant",
+        f"2^(-(D-1)/2) = 2^({xavier['predicted_log2_ratio']:g}) from layer {depth} to layer 1, "
+        "while He's stay constant",
         holds, evidence)
     return claim, rows
 

@@ -137,8 +137,9 @@ class BNLearningRates(Experiment):
 
 
 def figure(rows: list[dict], budget: Budget, ctx: Context) -> dict[str, str]:
-    from trainlab.report.plots import plt
     import numpy as np
+
+    from trainlab.report.plots import plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for ax, bn in zip(axes, (False, True)):
