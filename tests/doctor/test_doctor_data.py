@@ -8,6 +8,7 @@ from torch import nn
 from tests.doctor.doctor_cases import CLASSES, DIMS, teacher_problem
 from trainlab.data.base import Split
 from trainlab.doctor import Budget, examine
+from trainlab.errors import UserError
 
 
 def _data_check(x: torch.Tensor, y: torch.Tensor):
@@ -36,22 +37,27 @@ def _features_on_different_scales(x):
     return torch.cat([x[:, :1], x[:, 1:] / 1000.0], 1)  # one feature in metres, the others in kilometres
 
 
-def _with_nan(x):
-    x = x.clone()
-    x[3, 4] = float("nan")
-    return x
-
-
 @pytest.mark.parametrize("plant, status, advice", [
     (_shifted, "warn", "--preprocess mean"),
     (_features_on_different_scales, "warn", "--preprocess mean,std"),
-    (_with_nan, "fail", "NaN/Inf"),
 ])
 def test_each_planted_input_problem_is_named_with_its_fix(plant, status, advice):
     train = _problem()
     check = _data_check(plant(train.x), train.y)
     assert check.status == status
     assert advice in check.advice or advice in check.evidence
+
+
+def test_nan_or_inf_inputs_are_refused_before_any_check_runs():
+    """A data-check "fail" beside a dozen verdicts about other causes misled; now one UserError names it."""
+    train = _problem()
+    x = train.x.clone()
+    x[3, 4], x[8, 1] = float("nan"), float("inf")
+    model = nn.Sequential(nn.Linear(DIMS, CLASSES))
+    with pytest.raises(UserError, match=r"train_data holds 2 NaN/Inf input value\(s\) in 2 of 1000 examples"):
+        examine(model, "softmax", (x, train.y), checks=["data"], budget=Budget.tiny())
+    with pytest.raises(UserError, match="val_data holds 2 NaN/Inf"):
+        examine(model, "softmax", train, (x[:50], train.y[:50]), checks=["data"], budget=Budget.tiny())
 
 
 def test_a_single_class_fails_and_heavy_imbalance_warns():

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainlab.data.base import Split, seeded_generator
+from trainlab.data.base import Split, check_inputs, seeded_generator
 from trainlab.errors import UserError, choose
 from trainlab.losses import LOSSES, softmax_loss, svm_loss
 from trainlab.optimizers import OPTIMIZERS
@@ -160,10 +160,15 @@ def as_split(data: Any, *, limit: int, seed: int, what: str) -> Split:
         raise UserError(f"{what} must be a Split, an (x, y) pair, a Dataset or a DataLoader, got {type(data).__name__}")
     x, y = split.x, split.y
     if y.ndim != 1 or y.is_floating_point() or y.is_complex():
-        raise UserError(f"{what} labels must be a 1-D tensor of integer class indices, got {y.dtype} of shape {tuple(y.shape)}")
+        raise UserError(f"{what} labels must be a 1-D tensor of integer class indices, "
+                        f"got {y.dtype} of shape {tuple(y.shape)}")
     if len(y) == 0:
         raise UserError(f"{what} is empty")
-    return Split(x if x.is_floating_point() else x.float(), y.long())
+    x = x if x.is_floating_point() else x.float()
+    # Labels outside the classes are the data check's to diagnose (against the model's outputs);
+    # NaN/Inf inputs would make every check's verdict about something else.
+    check_inputs(x, what)
+    return Split(x, y.long())
 
 
 def _read_dataset(data: torch.utils.data.Dataset, limit: int, seed: int, what: str) -> Split:
