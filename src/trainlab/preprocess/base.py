@@ -50,6 +50,11 @@ class Transform:
             raise UserError(f"{type(self).__name__}.fit needs a batch [N, features...] with N >= 2, "
                             f"got shape {tuple(x.shape)}")
         self._fit(x)
+        problem = self._state_problem({name: getattr(self, name) for name in self.learned})
+        if problem:
+            for name in self.learned:  # never leave a half-usable fitted state behind
+                setattr(self, name, None)
+            raise nonfinite_fit_error(self, problem)
         return self
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
@@ -81,9 +86,23 @@ class Transform:
         if missing:
             raise UserError(f"saved {type(self).__name__} state lacks {', '.join(missing)}; "
                             "the file is from another transform, fit it again")
+        if not all(isinstance(state[name], torch.Tensor) for name in self.learned):
+            raise UserError(f"saved {type(self).__name__} state holds something other than tensors; fit it again")
+        problem = self._state_problem({name: state[name] for name in self.learned})
+        if problem:
+            raise UserError(f"saved {type(self).__name__} state holds {problem}; it cannot transform "
+                            "anything sensibly: fit it again")
         for name in self.learned:
             setattr(self, name, state[name].to(device))
         return self
+
+    def _state_problem(self, state: dict[str, torch.Tensor]) -> str | None:
+        """What makes a learned state unusable (NaN/Inf values, by default), or None."""
+        for name, value in state.items():
+            if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                bad = int((~torch.isfinite(value)).sum())
+                return f"{bad} NaN/Inf value(s) of {value.numel()} in {name}"
+        return None
 
     def _check_fitted(self) -> None:
         if not self.fitted:
@@ -103,6 +122,11 @@ class Transform:
     def __repr__(self) -> str:
         state = "fitted" if self.fitted else "not fitted"
         return f"{type(self).__name__}({state})"
+
+
+def nonfinite_fit_error(transform: Transform, problem: str) -> UserError:
+    return UserError(f"{type(transform).__name__}.fit learned {problem}: the training inputs hold NaN or Inf "
+                     "(or values too large for float64); clean them before fitting")
 
 
 # -- statistics ----------------------------------------------------------------------

@@ -27,6 +27,7 @@ from trainlab.preprocess.base import (
     Transform,
     UncenteredDataWarning,
     feature_stats,
+    nonfinite_fit_error,
     rows,
     scatter_matrix,
 )
@@ -98,6 +99,9 @@ class EigenTransform(Transform):
 
     def _fit(self, x: torch.Tensor) -> None:
         stats = feature_stats(x)
+        problem = Transform._state_problem(self, {"mean": stats.mean, "variance": stats.var})
+        if problem:  # before eigh, which fails on NaN with an unhelpful LinAlgError
+            raise nonfinite_fit_error(self, problem)
         check_data(stats, center=self.center, name=type(self).__name__)
         shift = stats.mean if self.center else None
         cov = scatter_matrix(x, shift) / (stats.n - 1)
@@ -146,6 +150,12 @@ class _Whitening(EigenTransform):
             raise UserError(f"{type(self).__name__} with eps={self.eps} divides by a zero variance: the training "
                             "covariance is singular (constant features or fewer examples than features); "
                             "use eps > 0, e.g. eps=1e-5")
+
+    def _state_problem(self, state: dict[str, torch.Tensor]) -> str | None:
+        problem = super()._state_problem(state)
+        if problem is None and not bool((state["explained_variance_"] + self.eps > 0).all()):
+            problem = f"variances in explained_variance_ that with eps={self.eps} are <= 0 (it would divide by zero)"
+        return problem
 
     def _scales(self, like: torch.Tensor) -> torch.Tensor:
         return (self.explained_variance_ + self.eps).sqrt().to(like)

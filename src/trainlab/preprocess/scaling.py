@@ -18,6 +18,12 @@ def _safe_scale(scale: torch.Tensor) -> torch.Tensor:
     return torch.where(scale > 0, scale, torch.ones_like(scale))
 
 
+def _nonpositive(scale: torch.Tensor, name: str) -> str | None:
+    """A scale of zero or below divides by zero (or flips a feature): it is never fitted, only loaded."""
+    bad = int((scale <= 0).sum())
+    return f"{bad} scale(s) <= 0 in {name} (a zero std divides by zero)" if bad else None
+
+
 class MeanSubtraction(Transform):
     """Subtract the training mean: per feature, per channel (the VGG way, ``[N, C, ...]``
     inputs) or one scalar over every pixel (the AlexNet "mean image" reduced to a number).
@@ -75,6 +81,9 @@ class Standardize(Transform):
         self.mean_ = stats.mean if self.with_mean else torch.zeros_like(stats.mean)
         self.scale_ = _safe_scale(stats.std)
 
+    def _state_problem(self, state: dict[str, torch.Tensor]) -> str | None:
+        return super()._state_problem(state) or _nonpositive(state["scale_"], "scale_")
+
     def _transform(self, x: torch.Tensor) -> torch.Tensor:
         return ((rows(x) - self.mean_.to(x)) / self.scale_.to(x)).reshape(x.shape)
 
@@ -105,6 +114,9 @@ class MinMax(Transform):
         self.data_min_, self.data_max_ = stats.minimum, stats.maximum
         self.scale_ = (high - low) / _safe_scale(stats.maximum - stats.minimum)
         self.min_ = low - stats.minimum * self.scale_
+
+    def _state_problem(self, state: dict[str, torch.Tensor]) -> str | None:
+        return super()._state_problem(state) or _nonpositive(state["scale_"], "scale_")
 
     def _transform(self, x: torch.Tensor) -> torch.Tensor:
         return (rows(x) * self.scale_.to(x) + self.min_.to(x)).reshape(x.shape)
