@@ -111,3 +111,38 @@ def test_download_with_a_malformed_base_url_is_one_line(tmp_path: Path, capsys, 
     monkeypatch.setattr(dl.urllib.request, "urlopen", lambda *a, **k: pytest.fail("no request may be made"))
     assert main(["data", "download", "mnist", "--data-dir", str(tmp_path), "--base-url", base_url]) == 2
     assert "--base-url" in one_line_error(capsys)
+
+
+def _subset_copy(real_data_dir: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "cifar-10-subset"
+    folder.mkdir()
+    for name in ("data_batch_1.bin", "test_batch.bin"):
+        (folder / name).write_bytes((real_data_dir / "cifar-10-subset" / name).read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("damage, match", [
+    (lambda raw: raw[:-3073], "expected 12292000 (4000 records)"),
+    (lambda raw: raw + raw[:3073 * 2], "expected 12292000 (4000 records)"),
+    (lambda raw: b"", "is empty (0 bytes)"),
+])
+def test_damaged_cifar_subset_is_one_line(real_data_dir: Path, tmp_path: Path, capsys, damage, match) -> None:
+    from trainlab.cli import main
+
+    if not (real_data_dir / "cifar-10-subset").is_dir():
+        pytest.skip("the CIFAR-10 subset is not in the shared data")
+    batch = _subset_copy(real_data_dir, tmp_path) / "data_batch_1.bin"
+    batch.write_bytes(damage(batch.read_bytes()))
+    assert main(["data", "verify", "cifar10", "--data-dir", str(tmp_path)]) == 2
+    assert match in one_line_error(capsys)
+    assert main(["train", "--dataset", "cifar10", "--data-dir", str(tmp_path), "--batch-size", "full",
+                 "--steps", "1", "--out", str(tmp_path / "run")]) == 2
+    assert match in one_line_error(capsys)
+
+
+def test_a_folder_in_place_of_a_data_file_is_one_line(tmp_path: Path, capsys) -> None:
+    from trainlab.cli import main
+
+    (tmp_path / "mnist" / "train-images-idx3-ubyte.gz").mkdir(parents=True)
+    assert main(["data", "verify", "mnist", "--data-dir", str(tmp_path)]) == 2
+    assert "is a folder" in one_line_error(capsys)

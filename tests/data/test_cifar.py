@@ -22,6 +22,12 @@ def write_batch(path: Path, labels: list[int], seed: int = 0) -> Path:
     return path
 
 
+@pytest.fixture
+def unverified_subset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let small hand-made batches stand in the subset folder: its known sizes and MD5s are not checked."""
+    monkeypatch.setattr(cifar, "LAYOUTS", (cifar.FULL, replace(cifar.SUBSET, known=())))
+
+
 def test_subset_matches_published_figures(cifar_subset_root: Path) -> None:
     data = load("cifar10", data_dir=cifar_subset_root)
     assert (len(data.train), len(data.val), len(data.test)) == (3_600, 400, 1_000)
@@ -68,7 +74,7 @@ def test_pixels_are_decoded_channel_planes(tmp_path: Path) -> None:
     assert images[0, 0, 0, 5] == 255 and images[0, 2, 1, 0] == 51 and images.sum() == 306
 
 
-def test_size_not_a_multiple_of_the_record_names_the_file(tmp_path: Path) -> None:
+def test_size_not_a_multiple_of_the_record_names_the_file(tmp_path: Path, unverified_subset: None) -> None:
     folder = tmp_path / "cifar-10-subset"
     write_batch(folder / "data_batch_1.bin", [0] * 3)
     write_batch(folder / "test_batch.bin", [0] * 3)
@@ -86,7 +92,7 @@ def test_subset_sized_file_with_wrong_content_fails_md5(tmp_path: Path) -> None:
         load("cifar10", data_dir=tmp_path)
 
 
-def test_label_out_of_range_is_corrupt(tmp_path: Path) -> None:
+def test_label_out_of_range_is_corrupt(tmp_path: Path, unverified_subset: None) -> None:
     folder = tmp_path / "cifar-10-subset"
     write_batch(folder / "data_batch_1.bin", [0, 12, 3])
     write_batch(folder / "test_batch.bin", [0])
@@ -105,4 +111,64 @@ def test_missing_folder_message_says_where_and_how(tmp_path: Path) -> None:
 def test_missing_test_batch_is_named(tmp_path: Path) -> None:
     write_batch(tmp_path / "cifar-10-subset" / "data_batch_1.bin", [0] * 3)
     with pytest.raises(DataError, match="test_batch.bin not found in .*cifar-10-subset"):
+        load("cifar10", data_dir=tmp_path)
+
+
+def _subset_copy(real: Path, tmp_path: Path) -> Path:
+    """A writable copy of the real subset (in tmp_path, never in the repository)."""
+    folder = tmp_path / cifar.SUBSET.folder
+    folder.mkdir()
+    for name in ("data_batch_1.bin", "test_batch.bin"):
+        (folder / name).write_bytes((real / cifar.SUBSET.folder / name).read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("name, change, size", [
+    ("data_batch_1.bin", lambda raw: raw[:1_000 * cifar.RECORD_BYTES], 1_000),
+    ("data_batch_1.bin", lambda raw: raw + raw[:cifar.RECORD_BYTES], 4_001),
+    ("test_batch.bin", lambda raw: raw[:-cifar.RECORD_BYTES], 999),
+])
+def test_subset_with_records_cut_or_appended_is_refused(cifar_subset_root: Path, tmp_path: Path,
+                                                        name: str, change, size: int) -> None:
+    folder = _subset_copy(cifar_subset_root, tmp_path)
+    path = folder / name
+    known = {n: s for n, s, _ in cifar.SUBSET.known}[name]
+    path.write_bytes(change(path.read_bytes()))
+    with pytest.raises(DataError, match=rf"{name} is {size * cifar.RECORD_BYTES} bytes \({size} records\), "
+                                        rf"expected {known} \({known // cifar.RECORD_BYTES} records\)"):
+        load("cifar10", data_dir=tmp_path)
+    with pytest.raises(DataError, match="replace it with the original file"):
+        cifar.verify(tmp_path)
+
+
+def test_an_empty_batch_is_named(tmp_path: Path, unverified_subset: None) -> None:
+    write_batch(tmp_path / "cifar-10-subset" / "test_batch.bin", [1] * 10)
+    (tmp_path / "cifar-10-subset" / "data_batch_2.bin").write_bytes(b"")
+    with pytest.raises(DataError, match=r"data_batch_2.bin is empty \(0 bytes\)"):
+        load("cifar10", data_dir=tmp_path)
+
+
+def test_a_folder_where_a_batch_should_be_is_named(tmp_path: Path, unverified_subset: None) -> None:
+    write_batch(tmp_path / "cifar-10-subset" / "data_batch_2.bin", [1] * 10)
+    (tmp_path / "cifar-10-subset" / "test_batch.bin").mkdir()
+    with pytest.raises(DataError, match="test_batch.bin is a folder, not the data file"):
+        load("cifar10", data_dir=tmp_path)
+    (tmp_path / "cifar-10-subset" / "test_batch.bin").rmdir()
+    write_batch(tmp_path / "cifar-10-subset" / "test_batch.bin", [1] * 10)
+    (tmp_path / "cifar-10-subset" / "data_batch_3.bin").mkdir()  # before: silently left out
+    with pytest.raises(DataError, match="data_batch_3.bin is a folder"):
+        load("cifar10", data_dir=tmp_path)
+
+
+def test_an_unreadable_batch_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      unverified_subset: None) -> None:
+    write_batch(tmp_path / "cifar-10-subset" / "data_batch_2.bin", [1] * 10)
+    write_batch(tmp_path / "cifar-10-subset" / "test_batch.bin", [1] * 10, seed=1)
+
+    def denied(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cifar.np, "fromfile", denied)
+    with pytest.raises(DataError, match=r"cifar10: cannot read .*data_batch_2.bin \(Permission denied\); "
+                                        r"check its permissions"):
         load("cifar10", data_dir=tmp_path)

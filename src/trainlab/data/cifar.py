@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from trainlab.data.base import Dataset, Split
-from trainlab.data.paths import missing_file_error, require_file, verify_md5
+from trainlab.data.paths import missing_file_error, require_file, unreadable_file_error, verify_md5
 from trainlab.errors import DataError
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
@@ -42,7 +42,7 @@ class Layout:
     folder: str
     description: str
     records_per_file: int | None
-    # (file name, size in bytes, MD5): checked when a file's name and size match.
+    # (file name, size in bytes, MD5): a file of that name must have that size and MD5.
     known: tuple[tuple[str, int, str], ...] = ()
 
 
@@ -68,12 +68,20 @@ def find(data_dir: Path) -> tuple[Path, Layout]:
 def _check(path: Path, layout: Layout) -> int:
     """Verify one batch file and return its record count."""
     size = path.stat().st_size
+    if size == 0:
+        raise DataError(f"cifar10: {path} is empty (0 bytes); delete it and copy or download it again")
     if size % RECORD_BYTES != 0:
         raise DataError(f"cifar10: {path} is {size} bytes, not a multiple of the "
                         f"{RECORD_BYTES}-byte record; the file is truncated or corrupt")
     for name, known_size, md5 in layout.known:
-        if path.name == name and size == known_size:
-            verify_md5(path, md5, "cifar10")
+        if path.name != name:
+            continue
+        if size != known_size:  # truncated, or records appended: either way not the verified subset
+            raise DataError(f"cifar10: {path} is {size} bytes ({size // RECORD_BYTES} records), expected "
+                            f"{known_size} ({known_size // RECORD_BYTES} records) for the {layout.folder}/ "
+                            f"{layout.description}; replace it with the original file, or use the full set "
+                            f"(`trainlab data download cifar10`)")
+        verify_md5(path, md5, "cifar10")
     records = size // RECORD_BYTES
     if layout.records_per_file is not None and records != layout.records_per_file:
         raise DataError(f"cifar10: {path} holds {records} records, expected "
@@ -84,7 +92,7 @@ def _check(path: Path, layout: Layout) -> int:
 def checked_files(data_dir: Path) -> tuple[Layout, tuple[Path, ...]]:
     """The layout found and its verified batch files, training batches first."""
     root, layout = find(data_dir)
-    train = tuple(root / name for name in TRAIN_FILES if (root / name).is_file())
+    train = tuple(require_file(root / name, "cifar10", URL) for name in TRAIN_FILES if (root / name).exists())
     if not train:
         raise missing_file_error(root / TRAIN_FILES[0], "cifar10", URL)
     files = (*train, require_file(root / TEST_FILE, "cifar10", URL))
@@ -101,7 +109,10 @@ def verify(data_dir: Path) -> Path:
 
 def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Images ``[N, 3, 32, 32]`` uint8 and labels ``[N]`` from one binary batch."""
-    raw = np.fromfile(path, dtype=np.uint8)
+    try:
+        raw = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        raise unreadable_file_error(path, "cifar10", exc) from None
     if raw.size % RECORD_BYTES != 0:
         raise DataError(f"cifar10: {path} is {raw.size} bytes, not a multiple of {RECORD_BYTES}")
     records = raw.reshape(-1, RECORD_BYTES)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from trainlab.data.base import Dataset, Split
-from trainlab.data.paths import DataFile, require_file, verify_md5
+from trainlab.data.paths import DataFile, require_file, unreadable_file_error, verify_md5
 from trainlab.errors import DataError
 
 IMAGES_MAGIC = 2051
@@ -89,6 +89,8 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     try:
         with gzip.open(path, "rb") as handle:
             raw = handle.read()
+    except (PermissionError, IsADirectoryError) as exc:
+        raise unreadable_file_error(path, path.parent.name, exc) from None
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: cannot decompress ({exc}); the file is truncated or corrupt, "
                         "delete it and download it again") from exc

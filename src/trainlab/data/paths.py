@@ -47,16 +47,29 @@ def missing_file_error(path: Path, dataset: str, url: str) -> DataError:
 
 
 def require_file(path: Path, dataset: str, url: str) -> Path:
-    """``path`` if it is a file, else the missing-file :class:`DataError`."""
-    if not path.is_file():
-        raise missing_file_error(path, dataset, url)
-    return path
+    """``path`` if it is a file, else the missing-file :class:`DataError` (or one saying what is there instead)."""
+    if path.is_file():
+        return path
+    if path.exists():
+        raise DataError(f"{dataset}: {path} is {'a folder' if path.is_dir() else 'not a regular file'}, "
+                        f"not the data file {path.name}; remove it and put the file there "
+                        f"(`trainlab data download {dataset}`)")
+    raise missing_file_error(path, dataset, url)
 
 
-def md5sum(path: Path) -> str:
+def unreadable_file_error(path: Path, dataset: str, exc: OSError) -> DataError:
+    """The one message for a data file that exists but cannot be read (permissions, I/O errors)."""
+    return DataError(f"{dataset}: cannot read {path} ({exc.strerror or exc}); check its permissions "
+                     f"(e.g. chmod a+r {path}) or copy the file again")
+
+
+def md5sum(path: Path, dataset: str = "data") -> str:
     """MD5 of ``path``, computed once per (path, size, mtime) in this process."""
     stat = path.stat()
-    return _md5_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    try:
+        return _md5_of(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    except OSError as exc:
+        raise unreadable_file_error(path, dataset, exc) from None
 
 
 @lru_cache(maxsize=64)
@@ -71,7 +84,7 @@ def _md5_of(path: str, size: int, mtime_ns: int) -> str:
 
 def verify_md5(path: Path, expected: str, dataset: str) -> Path:
     """``path`` if its MD5 is ``expected``, else a :class:`DataError` naming the file."""
-    actual = md5sum(path)
+    actual = md5sum(path, dataset)
     if actual != expected:
         raise DataError(
             f"{dataset}: {path} has MD5 {actual}, expected the official {expected}; "
