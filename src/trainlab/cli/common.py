@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from trainlab.config import (
@@ -107,11 +109,27 @@ def configs_from_args(args: argparse.Namespace, **overrides: Any) -> list[TrainC
     values.update({k: v for k, v in vars(args).items() if k in LISTABLE})
     lists = {k: list(v) for k, v in values.items() if k in LISTABLE and isinstance(v, (list, tuple))}
     combos = [dict(zip(lists, combo)) for combo in itertools.product(*lists.values())]
-    return [config_from_args(args, **{**overrides, **combo}) for combo in combos]
+    if len(combos) > MAX_MEMBERS:
+        raise UserError(f"the lists of --lr/--init/--seed make {len(combos):,} runs, more than {MAX_MEMBERS:,} "
+                        f"in one population; use shorter lists")
+    configs = [_config(args, {**overrides, **combo}) for combo in combos]
+    _refuse_impossible(args, configs)
+    return configs
 
 
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
-    """Defaults, then the ``--config`` file, then flags on the command line."""
+    """Defaults, then the ``--config`` file, then flags on the command line.
+
+    Everything the arguments alone show to be impossible is refused here, before any data
+    loads: the configuration's values, its probe settings, a model or a budget no machine
+    could hold or finish (:func:`trainlab.budget.check`), and an unusable ``--out``.
+    """
+    config = _config(args, overrides)
+    _refuse_impossible(args, [config])
+    return config
+
+
+def _config(args: argparse.Namespace, overrides: dict[str, Any]) -> TrainConfig:
     values: dict[str, Any] = load_toml(args.config) if getattr(args, "config", None) else {}
     fields = set(TrainConfig.__dataclass_fields__)
     for key, value in vars(args).items():
@@ -122,6 +140,56 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
         if isinstance(values.get(key), (list, tuple)):
             raise UserError(f"--{key} got a list {values[key]!r}; only `trainlab train` trains lists (as a population)")
     return TrainConfig.from_dict(values)
+
+
+def _refuse_impossible(args: argparse.Namespace, configs: list[TrainConfig]) -> None:
+    from trainlab import budget
+
+    if configs[0].probe:
+        check_probe(configs[0].probe)
+    budget.check(configs)
+    if getattr(args, "out", None):
+        writable_folder(args.out)
+
+
+MAX_MEMBERS = 10_000  # runs in one population
+MAX_PROBE_EVERY = 10**9
+MAX_PROBE_BATCH = 10**6
+MAX_PROBE_BINS = 10**5
+
+
+def check_probe(spec: str) -> None:
+    """Parse ``--probe`` now (it is otherwise parsed once training starts) and bound its counts."""
+    from trainlab.probe.config import ProbeConfig
+
+    probe = ProbeConfig.parse(spec)
+    for name, value, limit in (("every", probe.every, MAX_PROBE_EVERY), ("batch", probe.batch, MAX_PROBE_BATCH),
+                               ("bins", probe.bins, MAX_PROBE_BINS), ("sample", probe.sample, MAX_PROBE_BATCH),
+                               ("jacobian-examples", probe.jacobian_examples, MAX_PROBE_BATCH)):
+        if value > limit:
+            raise UserError(f"--probe {name}={value} is more than {limit:,}; use a smaller value")
+
+
+def writable_folder(path: str | os.PathLike[str], flag: str = "--out") -> Path:
+    """``path`` as a folder trainlab can create or write into, else a :class:`UserError` naming why.
+
+    Checked before any work, so a run is not lost at its first checkpoint: an existing file,
+    a path under a file, and a read-only folder are refused.
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{flag} {folder} is an existing file, not a folder; give a folder path")
+    existing = folder
+    while not existing.exists():  # the nearest ancestor that exists is where the folder will be made
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise UserError(f"{flag} {folder} lies under {existing}, which is a file; give a folder path")
+    if existing.exists() and not os.access(existing, os.W_OK | os.X_OK):
+        action = "write into" if existing == folder else f"create {folder} in"
+        raise UserError(f"{flag}: cannot {action} {existing} (read-only); give a folder you can write to")
+    return folder
 
 
 def emit_json(obj: Any) -> None:

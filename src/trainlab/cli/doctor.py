@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(result) -> None:
         if not args.quiet:
-            print(f"{result.status:7} {result.id} ({result.seconds:.1f} s): {result.evidence}", file=sys.stderr, flush=True)
+            print(f"{result.status:7} {result.id} ({result.seconds:.1f} s): {result.evidence}",
+                  file=sys.stderr, flush=True)
 
     report = examine(model, config.loss, dataset, num_classes=dataset.num_classes, checks=checks, lr=config.lr,
                      optimizer=config.optimizer, momentum=config.effective_momentum, weight_decay=config.weight_decay,
