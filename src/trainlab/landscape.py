@@ -17,9 +17,10 @@ are piecewise linear, with a kink wherever a margin crosses zero.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -30,6 +31,9 @@ from trainlab.linear.losses import SCORE_LOSSES
 from trainlab.nn.modes import eval_mode
 
 EVAL_CHUNK = 1000
+MAX_POINTS = 10_001  # per axis
+MAX_GRID = 1001 ** 2  # loss evaluations in all
+MAX_EXAMPLES = 10**7
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,12 +50,17 @@ class LandscapeConfig:
     def __post_init__(self) -> None:
         if self.dims not in (1, 2):
             raise UserError(f"--dims must be 1 or 2, got {self.dims}")
-        if self.points < 3:
-            raise UserError(f"--points must be >= 3, got {self.points}")
-        if not self.span > 0:
-            raise UserError(f"--span must be > 0, got {self.span}")
-        if self.examples < 1:
-            raise UserError(f"--batch must be >= 1, got {self.examples}")
+        if not 3 <= self.points <= MAX_POINTS:
+            raise UserError(f"--points must be between 3 and {MAX_POINTS:,}, got {self.points}")
+        if self.points ** self.dims > MAX_GRID:
+            raise UserError(f"--points {self.points} with --dims 2 is {self.points ** 2:,} evaluations, more than "
+                            f"{MAX_GRID:,}; use --points <= {math.isqrt(MAX_GRID)}")
+        if not (math.isfinite(self.span) and self.span > 0):
+            raise UserError(f"--span must be a finite number > 0, got {self.span}")
+        if not 1 <= self.examples <= MAX_EXAMPLES:
+            raise UserError(f"--batch must be between 1 and {MAX_EXAMPLES:,}, got {self.examples}")
+        if not 0 <= self.seed < 2**63:
+            raise UserError(f"--seed must be in [0, 2**63), got {self.seed}")
 
     def axis(self) -> torch.Tensor:
         return torch.linspace(-self.span, self.span, self.points, dtype=torch.float64)
@@ -85,10 +94,11 @@ def mean_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Calla
 
 
 @torch.no_grad()
-def loss_surface(model: nn.Module, points: Sequence[Sequence[torch.Tensor]], x: torch.Tensor, y: torch.Tensor,
+def loss_surface(model: nn.Module, points: Iterable[Sequence[torch.Tensor]], x: torch.Tensor, y: torch.Tensor,
                  loss_fn: Callable) -> list[float]:
     """The loss with the model's parameters set to each point (one tensor per parameter);
-    the model is evaluated in eval mode and restored afterwards."""
+    the model is evaluated in eval mode and restored afterwards. ``points`` may be a
+    generator, so a grid never holds more than one copy of the weights at a time."""
     params = list(model.parameters())
     saved = [p.detach().clone() for p in params]
     with eval_mode(model):
@@ -112,10 +122,10 @@ def random_slices(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: C
     d1 = filter_normalized_direction(model, g)
     axis = config.axis()
     if config.dims == 1:
-        points = [[t + float(a) * d for t, d in zip(theta, d1)] for a in axis]
+        points = ([t + float(a) * d for t, d in zip(theta, d1)] for a in axis)
         return {"dims": 1, "alpha": axis.tolist(), "loss": loss_surface(model, points, x, y, loss_fn)}
     d2 = filter_normalized_direction(model, g)
-    points = [[t + float(a) * u + float(b) * v for t, u, v in zip(theta, d1, d2)] for b in axis for a in axis]
+    points = ([t + float(a) * u + float(b) * v for t, u, v in zip(theta, d1, d2)] for b in axis for a in axis)
     flat = loss_surface(model, points, x, y, loss_fn)
     n = len(axis)
     return {"dims": 2, "alpha": axis.tolist(), "beta": axis.tolist(),
@@ -129,7 +139,7 @@ def interpolation(model: nn.Module, other: Sequence[torch.Tensor], x: torch.Tens
     if [t.shape for t in theta] != [o.shape for o in other]:
         raise UserError("the two checkpoints hold different architectures; interpolate between runs of one model")
     path = config.path()
-    points = [[(1 - float(t)) * a + float(t) * b for a, b in zip(theta, other)] for t in path]
+    points = ([(1 - float(t)) * a + float(t) * b for a, b in zip(theta, other)] for t in path)
     return {"dims": 1, "alpha": path.tolist(), "loss": loss_surface(model, points, x, y, loss_fn),
             "interpolation": True}
 

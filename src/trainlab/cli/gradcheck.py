@@ -45,9 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from trainlab.loop import make_model, prepare_data
     from trainlab.losses import get_loss
 
-    if args.batch < 1:
-        raise UserError(f"--batch must be >= 1, got {args.batch}")
+    check_settings(args)
     config = config_from_args(args)
+    dtypes = [args.dtype] + ([] if args.no_compare else [d for d in DTYPES if d != args.dtype])
+    configs = {name: GradCheckConfig(h=args.h, method=args.method, dtype=DTYPES[name], max_coords=args.max_coords,
+                                     seed=config.seed, richardson=not args.no_richardson) for name in dtypes}
     dataset = prepare_data(config)
     data = dataset.train.epoch(0)
     if args.batch > len(data):
@@ -55,9 +57,6 @@ def run(args: argparse.Namespace) -> int:
     x, y = data.x[:args.batch], data.y[:args.batch]
     model = make_model(config, dataset)
     loss_fn = get_loss(config.loss)
-    dtypes = [args.dtype] + ([] if args.no_compare else [d for d in DTYPES if d != args.dtype])
-    configs = {name: GradCheckConfig(h=args.h, method=args.method, dtype=DTYPES[name], max_coords=args.max_coords,
-                                     seed=config.seed, richardson=not args.no_richardson) for name in dtypes}
     reports = {}
     for name, cfg in configs.items():
         print(f"checking {name} ...", file=sys.stderr, flush=True)
@@ -72,6 +71,24 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_table(reports, args.dtype))
     return 0 if main.passed else 1
+
+
+MAX_BATCH = 100_000  # examples in the checked batch: each coordinate costs two passes over them
+MAX_COORDS = 10**6
+
+
+def check_settings(args: argparse.Namespace) -> None:
+    """Refuse impossible gradient-check settings before any data loads."""
+    import math
+
+    from trainlab.errors import UserError
+
+    if not 1 <= args.batch <= MAX_BATCH:
+        raise UserError(f"--batch must be between 1 and {MAX_BATCH:,}, got {args.batch}")
+    if not 1 <= args.max_coords <= MAX_COORDS:
+        raise UserError(f"--max-coords must be between 1 and {MAX_COORDS:,}, got {args.max_coords}")
+    if not (math.isfinite(args.weight_decay) and args.weight_decay >= 0):
+        raise UserError(f"--weight-decay must be a finite number >= 0, got {args.weight_decay}")
 
 
 def format_table(reports: dict, main: str) -> str:

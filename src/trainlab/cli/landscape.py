@@ -26,11 +26,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from trainlab import budget
     from trainlab.landscape import LandscapeConfig, landscape
     from trainlab.runs import RunDir
 
     config = LandscapeConfig(dims=args.dims, points=args.points, span=args.span, examples=args.batch, seed=args.seed)
-    RunDir(args.run_dir).config()  # a clear error for a folder that is not a run, before any work
+    run_config = RunDir(args.run_dir).config()  # a clear error for a folder that is not a run, before any work
+    budget.check_evaluations(run_config, config.points ** config.dims, config.examples)
     print(f"evaluating {config.points ** config.dims} points ...", file=sys.stderr, flush=True)
     record = landscape(args.run_dir, config, to=args.to)
     if args.json:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from trainlab.cli.common import emit_json
+from trainlab.cli.common import emit_json, writable_folder
+from trainlab.config import SEED_LIMIT
 from trainlab.experiments.base import PROFILES
 
 
@@ -41,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.name:
         raise UserError("name a reproduction to run, e.g. `trainlab reproduce cs231n-activations`; see --list")
     get_experiment(args.name)  # an unknown name fails here, before any folder is made
-    out = Path(args.out or f"reproductions/{args.name}-{args.profile}")
+    if not 0 <= args.seed < SEED_LIMIT:
+        raise UserError(f"--seed must be in [0, 2**63), got {args.seed}")
+    out = writable_folder(args.out or f"reproductions/{args.name}-{args.profile}")
     ctx = Context(out=out, profile=args.profile, seed=args.seed, data_dir=args.data_dir,
                   progress=not (args.quiet or args.json))
     record = run_experiment(args.name, ctx)

@@ -5,7 +5,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from trainlab.cli.common import emit_json
+from trainlab.cli.common import emit_json, writable_folder
+from trainlab.errors import UserError
+
+# Bounds far beyond any real study, so a typo is refused at once instead of running for ever.
+LIMITS = {"trials": 10**6, "population": 10_000, "stages": 100, "folds": 1_000}
+MAX_HEARTBEAT = 24 * 3600.0
+SAMPLER_SEEDS = 2**32  # Optuna's samplers seed NumPy, which takes 0 <= seed < 2**32
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +45,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def check_counts(args: argparse.Namespace) -> None:
+    """Refuse impossible counts, heartbeat and seed before the search space is read."""
+    import math
+
+    for name, limit in LIMITS.items():
+        value = getattr(args, name)
+        if not 1 <= value <= limit:
+            raise UserError(f"--{name} must be between 1 and {limit:,}, got {value}")
+    if not (math.isfinite(args.heartbeat) and 0 < args.heartbeat <= MAX_HEARTBEAT):
+        raise UserError(f"--heartbeat must be a number of seconds in (0, {MAX_HEARTBEAT:g}], got {args.heartbeat}")
+    if not 0 <= args.seed < SAMPLER_SEEDS:
+        raise UserError(f"--seed must be in [0, 2**32) (it seeds NumPy), got {args.seed}")
+
+
 def run(args: argparse.Namespace) -> int:
+    check_counts(args)
+    writable_folder(args.out)
     import optuna
 
     from trainlab.search import SearchConfig, load_space, run_search

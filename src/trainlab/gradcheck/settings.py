@@ -27,6 +27,9 @@ from trainlab.errors import UserError, choose
 METHODS = ("centered", "forward")
 VERDICTS = ("good", "acceptable", "suspicious", "wrong")  # best to worst
 GOOD, KINK_OK, WRONG = 1e-7, 1e-4, 1e-2
+MAX_H = 1.0  # a step this large measures a secant, not the gradient (and inf made every quotient NaN)
+# Coordinates are sampled with manual_seed(seed * 1_000_003 + salt), which must stay below 2**63.
+MAX_SEED = (2**63 - 2**20) // 1_000_003
 DTYPES: dict[str, torch.dtype] = {"float64": torch.float64, "float32": torch.float32}
 
 
@@ -57,12 +60,15 @@ class GradCheckConfig:
 
     def __post_init__(self) -> None:
         choose("finite-difference method", self.method, METHODS)
-        if not self.h > 0:
-            raise UserError(f"the finite-difference step h must be > 0, got {self.h}; 1e-5 is the usual choice")
+        if not 0 < self.h < MAX_H:
+            raise UserError(f"the finite-difference step h must be > 0 and < {MAX_H:g}, got {self.h}; "
+                            f"1e-5 is the usual choice")
         if self.dtype not in DTYPES.values():
             raise UserError(f"gradient checks run in float64 or float32, got {self.dtype}")
         if self.max_coords < 1:
             raise UserError(f"max_coords must be >= 1, got {self.max_coords}")
+        if not 0 <= self.seed < MAX_SEED:
+            raise UserError(f"a gradient check's seed must be in [0, {MAX_SEED:,}), got {self.seed}")
 
 
 def dtype_name(dtype: torch.dtype) -> str:
