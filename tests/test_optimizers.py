@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from trainlab.config import OPTIMIZERS as CONFIG_OPTIMIZERS
-from trainlab.config import TrainConfig
+from trainlab.config import OPTIMIZERS as CONFIG_OPTIMIZERS, TrainConfig
 from trainlab.errors import UserError
 from trainlab.optimizers import OPTIMIZERS, SCHEDULES, effective_momentum, make_optimizer
 from trainlab.population.optim import STACKED_OPTIMIZERS, make_stacked_optimizer

@@ -93,7 +93,8 @@ def fit(model: nn.Module, loss_fn: LossFn, batches: Iterable[tuple[torch.Tensor,
 
 
 @torch.no_grad()
-def measure(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, batch: int = 2048) -> tuple[float, float]:
+def measure(model: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor,
+            batch: int = 2048) -> tuple[float, float]:
     """Mean loss and accuracy in evaluation mode (each module's mode is restored, dropout-off included)."""
     total, correct = 0.0, 0
     with eval_mode(model):

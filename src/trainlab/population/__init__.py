@@ -12,8 +12,14 @@ each with the numbers it would get trained alone.
 """
 from __future__ import annotations
 
-from trainlab.population.engine import (PopulationResult, PopulationTrainer, build_like, member_model,
-                                        resume_population, train_population)
+from trainlab.population.engine import (
+                                        PopulationResult,
+                                        PopulationTrainer,
+                                        build_like,
+                                        member_model,
+                                        resume_population,
+                                        train_population,
+)
 from trainlab.population.spec import PER_MEMBER, check_population
 
 __all__ = ["PER_MEMBER", "PopulationResult", "PopulationTrainer", "build_like", "check_population",

@@ -67,7 +67,8 @@ class StackedMLP:
                 self.weight_names.append(f"{name}.weight")
             elif isinstance(module, nn.BatchNorm1d):
                 self.ops.append(_BatchNorm(f"{name}.weight", f"{name}.bias", f"{name}.running_mean",
-                                           f"{name}.running_var", f"{name}.num_batches_tracked", module.eps, module.momentum))
+                                           f"{name}.running_var", f"{name}.num_batches_tracked", module.eps,
+                                           module.momentum))
             else:  # an elementwise activation
                 self.ops.append(module)
 

@@ -40,7 +40,8 @@ class ProbeCallback(Callback):
         self._probe = Probe(trainer.model, self.layers, self.config).__enter__()
         if self.config.batch:
             split = self.probe_split or trainer.dataset.val.subset(min(self.config.batch, len(trainer.dataset.val)))
-            self._batch = (split.x[: self.config.batch].to(trainer.device), split.y[: self.config.batch].to(trainer.device))
+            n = self.config.batch
+            self._batch = (split.x[:n].to(trainer.device), split.y[:n].to(trainer.device))
         if trainer.run is not None:
             self._writer = ProbeWriter(trainer.run.path, header_for(self._probe), start_step=trainer.step)
 
