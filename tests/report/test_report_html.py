@@ -98,3 +98,59 @@ def test_side_by_side_joins_on_key_columns():
 def test_table_and_page_escape_values():
     page = render_page("x", [("h<1>", table([{"k<": "v>"}]))])
     assert "h&lt;1&gt;" in page and "k&lt;" in page and "v&gt;" in page
+
+
+def _embedded(text: str) -> list[bytes]:
+    parser = _Collect()
+    parser.feed(text)
+    return [base64.b64decode(src.split(",", 1)[1]) for src in parser.imgs]
+
+
+def test_figures_outside_the_folder_are_never_embedded(tmp_path):
+    """Before, an absolute path in results.json copied any readable file (here a secret) into report.html."""
+    folder = tmp_path / "repro"
+    folder.mkdir()
+    record = _record(folder)
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"TOP-SECRET-CONTENTS")
+    (folder / "figures" / "link.png").symlink_to(secret)
+    (folder / "figures" / "inside-link.png").symlink_to(folder / "figures" / "a.png")
+    record["figures"].update({"absolute": str(secret), "dotdot": "../secret.txt",
+                              "dotdot inside": "figures/../../secret.txt", "symlink out": "figures/link.png",
+                              "etc": "/etc/hostname", "not a path": 5,
+                              "symlink in": "figures/inside-link.png", "dot inside": "./figures/../figures/b.png"})
+    text = write_experiment_report(record, folder, title="t", source="s").read_text()
+    images = _embedded(text)
+    assert len(images) == 4 and all(image.startswith(b"\x89PNG") for image in images)
+    assert base64.b64encode(b"TOP-SECRET-CONTENTS").decode() not in text
+    assert text.count("lies outside this report's folder") == 5
+    assert "/etc/hostname" in text and "figure missing: 5 is not a file path" in text
+
+
+def test_figures_that_are_not_a_table_are_a_note(tmp_path):
+    record = _record(tmp_path)
+    record["figures"] = ["/etc/hostname"]
+    text = write_experiment_report(record, tmp_path, title="t", source="s").read_text()
+    assert not _embedded(text) and "none shown" in text
+
+
+def test_trainlab_report_does_not_disclose_a_file_named_in_results_json(tmp_path, capsys):
+    import json
+    from pathlib import Path
+
+    from trainlab.cli import main
+
+    secret = Path("/etc/hostname")
+    if not secret.is_file() or not secret.read_bytes().strip():
+        secret = tmp_path / "hostname"
+        secret.write_bytes(b"a-host-name\n")
+    folder = tmp_path / "repro"
+    folder.mkdir()
+    record = _record(folder)
+    record["figures"] = {"host": str(secret)}
+    (folder / "results.json").write_text(json.dumps({**record, "title": "t", "source": "s"}))
+    assert main(["report", str(folder)]) == 0
+    capsys.readouterr()
+    text = (folder / "report.html").read_text()
+    assert not _embedded(text) and base64.b64encode(secret.read_bytes()).decode() not in text
+    assert "lies outside this report's folder" in text

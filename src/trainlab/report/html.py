@@ -6,7 +6,8 @@ doctor and searches look alike:
 * :func:`render_page` ``(title, sections, *, subtitle="") -> str``: the whole page;
   ``sections`` are :class:`Section` objects or ``(heading, body_html)`` pairs.
 * :func:`figure` ``(png, caption) -> str``: a PNG (bytes or a file path) as a
-  ``data:image/png;base64`` URI with its caption.
+  ``data:image/png;base64`` URI with its caption; :func:`figure_in` for a path taken
+  from a results file, embedded only when it lies inside the report's folder.
 * :func:`table` ``(rows, columns=None) -> str``: a list of row dicts.
 * :func:`paragraph`, :func:`bullets`, :func:`key_values`: text, lists, mappings.
 
@@ -127,6 +128,21 @@ def figure(png: bytes | str | Path, caption: str) -> str:
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
+def figure_in(folder: str | Path, relative: Any, caption: str) -> str:
+    """:func:`figure` for a path read from a results file: resolved relative to ``folder`` and
+    embedded only if it lies inside it. An absolute path, ``..`` or a symlink that leads out
+    is shown as missing with a note, so a crafted ``results.json`` cannot copy an arbitrary
+    file (``/etc/hostname``, a key) into the report."""
+    if not isinstance(relative, str) or not relative:
+        return f"<p class=missing>figure missing: {esc(relative)} is not a file path ({esc(caption)})</p>"
+    root = Path(folder).resolve()
+    target = (root / relative).resolve()
+    if Path(relative).is_absolute() or not target.is_relative_to(root):
+        return (f"<p class=missing>figure not embedded: {esc(relative)} lies outside this report's folder; "
+                f"only files inside it are embedded ({esc(caption)})</p>")
+    return figure(target, caption)
+
+
 def render_page(title: str, sections: Sequence[Section | tuple[str, str]], *, subtitle: str = "") -> str:
     """The whole self-contained HTML page: inline CSS, no scripts, no external resources."""
     parts = [f"<h1>{esc(title)}</h1>"]
@@ -245,8 +261,12 @@ def write_experiment_report(record: Mapping[str, Any], out: str | Path, *, title
     if extras:
         sections.append(Section("Published numbers", extras))
     figures = record.get("figures") or {}
-    if figures:
-        sections.append(Section("Figures", "".join(figure(out / path, caption) for caption, path in figures.items())))
+    if isinstance(figures, Mapping) and figures:
+        sections.append(Section("Figures", "".join(figure_in(out, path, str(caption))
+                                                   for caption, path in figures.items())))
+    elif figures:
+        sections.append(Section("Figures", paragraph("figures in results.json are not a caption -> path table; "
+                                                     "none shown")))
     sections += [
         Section("Budget", key_values(record.get("budget") or {})),
         Section("Notes", bullets(record.get("notes") or [])),
