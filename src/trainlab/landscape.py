@@ -164,9 +164,17 @@ def load_run_model(run_dir: str | Path) -> tuple[nn.Module, object, object]:
     state = run.load_checkpoint()
     if state is None:
         raise CheckpointError(f"{run.path} has no checkpoint.pt; train it first (or resume it)")
+    fix = "it does not hold this run's trained weights: resume or retrain the run to write it again"
+    if not isinstance(state.get("model"), dict):
+        raise CheckpointError(f"{run.checkpoint_file} has no model weights; {fix}")
     dataset = prepare_data(config, run_dir=run.path)  # the run's own fitted preprocessing
     model = make_model(config, dataset)
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, TypeError, ValueError, AttributeError, KeyError) as exc:
+        text = " ".join(str(exc).split())
+        raise CheckpointError(f"{run.checkpoint_file} does not fit this run's model "
+                              f"({text[:200] or type(exc).__name__}); {fix}") from None
     return model, config, dataset
 
 

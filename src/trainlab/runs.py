@@ -20,6 +20,8 @@ import json
 import platform
 import sys
 import time
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -28,9 +30,10 @@ import torch
 from trainlab import __version__
 from trainlab.config import TrainConfig
 from trainlab.errors import CheckpointError, UserError
-from trainlab.files import atomic_torch_save, atomic_write_text, load_torch_file
+from trainlab.files import atomic_write_text, load_checked, save_checked
 
 CONFIG, METRICS, CHECKPOINT, SUMMARY = "config.json", "metrics.jsonl", "checkpoint.pt", "summary.json"
+REJECTED_METRICS = "metrics.rejected.jsonl"
 PREPROCESS = "preprocess.pt"
 POPULATION_CHECKPOINT, POPULATION_SUMMARY = "population.pt", "population.json"
 RESULTS = "results.json"
@@ -59,11 +62,135 @@ def default_population_dir(configs: Sequence[TrainConfig], root: str | Path = "r
     return Path(root) / f"{stamp}-{c.dataset}-{c.model}{c.depth}x{c.width}-{c.activation}-population{len(configs)}"
 
 
+class RunDirWarning(UserWarning):
+    """Something in a run folder was damaged and worked around; the message says what, where and what was kept."""
+
+
+RESULT_NUMBERS = ("epochs", "train_loss", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "seconds",
+                  "samples_per_second")
+"""The numeric fields (number or null) of a run's result, as ``summary.json`` and the ``final`` record hold it
+(:class:`trainlab.loop.RunResult`; its fields are ``run_dir``, ``status``, ``steps`` and these)."""
+RECORD_NUMBERS = {"train": ("epoch", "train_loss", "lr", "samples", "time"),
+                  "eval": ("epoch", "val_loss", "val_accuracy")}
+"""The fields (number or null) every ``train`` and ``eval`` record of ``metrics.jsonl`` has."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def result_problem(obj: Any) -> str | None:
+    """What is wrong with ``obj`` as a run's result (``summary.json``, a ``final`` record), or None."""
+    if not isinstance(obj, dict):
+        return f"it holds a JSON {type(obj).__name__}, not an object"
+    expected = {"run_dir", "status", "steps", *RESULT_NUMBERS}
+    missing = sorted(expected - set(obj) - {"kind"})
+    if missing:
+        return f"it lacks {', '.join(missing)}"
+    if not isinstance(obj["status"], str) or not isinstance(obj["run_dir"], str):
+        return "its status and run_dir must be strings"
+    if not _is_int(obj["steps"]) or obj["steps"] < 0:
+        return f"its steps must be a whole number >= 0, got {obj['steps']!r}"
+    bad = [name for name in RESULT_NUMBERS if not _is_number(obj[name])]
+    return f"{', '.join(bad)} must be numbers or null" if bad else None
+
+
+def record_problem(obj: Any) -> str | None:
+    """What is wrong with ``obj`` as a ``metrics.jsonl`` record, or None."""
+    if not isinstance(obj, dict):
+        return f"a JSON {type(obj).__name__}, not an object"
+    kind = obj.get("kind")
+    if kind == "final":
+        return result_problem(obj)
+    if not isinstance(kind, str):
+        return "no \"kind\""
+    if not _is_int(obj.get("step")) or obj["step"] < 0:
+        return f"step must be a whole number >= 0, got {obj.get('step')!r}"
+    expected = RECORD_NUMBERS.get(kind, ())
+    missing = [name for name in expected if name not in obj]
+    if missing:
+        return f"a {kind} record without {', '.join(missing)}"
+    bad = [name for name in expected if not _is_number(obj[name])]
+    return f"{', '.join(bad)} must be numbers or null" if bad else None
+
+
+@dataclass
+class MetricsFile:
+    """What :meth:`RunDir.read_metrics` found: the records that parse, and the lines that do not."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[tuple[int, bytes, str]] = field(default_factory=list)
+    """``(line number, raw line, problem)`` for each line that is not a record."""
+    torn: bool = False
+    """The last line has no newline and does not parse: a write cut short by a kill (it is in ``rejected``)."""
+
+    def describe(self, path: Path, action: str) -> str:
+        """One line: how many lines of ``path`` could not be read, the first one's problem, and ``action``."""
+        n = len(self.rejected)
+        first_line, _, problem = self.rejected[0]
+        if self.torn and n == 1:
+            what = f"its last line (line {first_line}) was cut short by an interrupted write"
+        else:
+            what = f"{n} line(s) could not be read (line {first_line}: {problem})"
+        return f"{path}: {what}; {action}; its other {len(self.records)} record(s) are kept"
+
+
+def parse_metrics(data: bytes) -> MetricsFile:
+    """Split a ``metrics.jsonl`` into its records and the lines that are not records (never raises)."""
+    out = MetricsFile()
+    lines = data.split(b"\n")
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw.decode("utf-8"))
+            problem = record_problem(record)
+        except UnicodeDecodeError:
+            problem = "not UTF-8 text"
+        except (json.JSONDecodeError, RecursionError):
+            problem = "not JSON"
+        if problem is None:
+            out.records.append(record)
+            continue
+        out.rejected.append((number, raw, problem))
+        out.torn = number == len(lines) and problem == "not JSON"  # no newline after it: a kill mid-write
+    return out
+
+
+def read_json_file(path: Path, *, fix: str) -> Any:
+    """``path`` parsed as JSON; an empty, non-UTF-8, truncated or garbled file is a :class:`CheckpointError`."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{path} cannot be read ({exc.strerror or exc}); {fix}") from None
+    if not data.strip():
+        raise CheckpointError(f"{path} is empty; {fix}")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{path} is not UTF-8 text (a binary or damaged file); {fix}") from None
+    except json.JSONDecodeError as exc:
+        cut = " (truncated?)" if exc.pos >= len(data.rstrip()) else ""
+        raise CheckpointError(f"{path} is not valid JSON{cut}: {exc.msg} at line {exc.lineno} column {exc.colno}; "
+                              f"{fix}") from None
+    except RecursionError:
+        raise CheckpointError(f"{path} is nested too deeply to be a trainlab file; {fix}") from None
+
+
 def load_checkpoint_file(path: Path, *, what: str) -> dict[str, Any] | None:
-    """A checkpoint's state (tensors, numbers and containers only: ``weights_only``), or None if absent."""
+    """A checkpoint's state (tensors, numbers and containers only: ``weights_only``; its digest verified),
+    or None if absent."""
     if not path.exists():
         return None
-    return load_torch_file(path, fix=f"delete it to restart {what} from step 0")
+    fix = f"delete it to restart {what} from step 0"
+    state = load_checked(path, fix=fix)
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} holds a {type(state).__name__}, not a training state; {fix}")
+    return state
 
 
 class RunDir:
@@ -73,13 +200,20 @@ class RunDir:
         self.path = Path(path)
 
     # -- creation ---------------------------------------------------------------
+    @staticmethod
+    def check_new(path: str | Path) -> None:
+        """Refuse ``path`` for a new run if it already holds a run or a population."""
+        path = Path(path)
+        if (path / CONFIG).exists():
+            raise UserError(f"{path} already holds a run; use `trainlab resume {path}` or choose another --out")
+        if is_population_dir(path) or (path / POPULATION_CHECKPOINT).exists():
+            raise UserError(f"{path} already holds a population; a run there would hide its members: "
+                            f"use `trainlab resume {path}` or choose another --out")
+
     @classmethod
     def create(cls, path: str | Path, config: TrainConfig, device: str) -> "RunDir":
         run = cls(path)
-        if (run.path / CONFIG).exists():
-            raise UserError(
-                f"{run.path} already holds a run; use `trainlab resume {run.path}` or choose another --out"
-            )
+        cls.check_new(run.path)
         run.path.mkdir(parents=True, exist_ok=True)
         record = {"config": config.to_dict(), "device": device, "versions": versions(),
                   "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -90,55 +224,100 @@ class RunDir:
     def is_run(self) -> bool:
         return (self.path / CONFIG).is_file()
 
+    CONFIG_FIX = "restore it from a copy, or start a new run with `trainlab train`"
+
     def record(self) -> dict[str, Any]:
         """``config.json`` as written: the configuration, device, versions and creation time."""
-        return json.loads((self.path / CONFIG).read_text())
+        path = self.path / CONFIG
+        if not path.is_file():
+            raise CheckpointError(f"{self.path} is not a run directory (no {CONFIG}); pass the folder that "
+                                  f"`trainlab train` printed")
+        record = read_json_file(path, fix=self.CONFIG_FIX)
+        if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+            raise CheckpointError(f"{path} does not hold a run's configuration (no \"config\" object); "
+                                  f"{self.CONFIG_FIX}")
+        return record
 
     def config(self) -> TrainConfig:
         path = self.path / CONFIG
-        if not path.is_file():
-            raise CheckpointError(f"{self.path} is not a run directory (no {CONFIG}); pass the folder that `trainlab train` printed")
+        values = self.record()["config"]
         try:
-            record = json.loads(path.read_text())
-            return TrainConfig.from_dict(record["config"])
-        except (json.JSONDecodeError, KeyError) as exc:
-            raise CheckpointError(f"{path} is corrupt ({exc}); the run cannot be resumed, start a new one") from None
+            return TrainConfig.from_dict(values)
+        except (UserError, TypeError, ValueError, AttributeError) as exc:
+            raise CheckpointError(f"{path} holds a configuration trainlab cannot use ({exc}); "
+                                  f"{self.CONFIG_FIX}") from None
+
+    def read_metrics(self) -> MetricsFile:
+        """Every record of ``metrics.jsonl`` that parses, and the lines that do not (see :class:`MetricsFile`)."""
+        path = self.path / METRICS
+        try:
+            return parse_metrics(path.read_bytes())
+        except FileNotFoundError:
+            return MetricsFile()
+        except OSError as exc:
+            raise CheckpointError(f"{path} cannot be read ({exc.strerror or exc}); check its permissions") from None
 
     def metrics(self) -> list[dict[str, Any]]:
-        return list(self.iter_metrics())
+        """The records of ``metrics.jsonl``; lines that are not records are skipped with a :class:`RunDirWarning`."""
+        found = self.read_metrics()
+        if found.rejected:
+            warnings.warn(found.describe(self.path / METRICS, "they are skipped here"), RunDirWarning, stacklevel=2)
+        return found.records
 
     def iter_metrics(self) -> Iterator[dict[str, Any]]:
-        path = self.path / METRICS
-        if not path.exists():
-            return
-        with open(path) as fh:
-            for line in fh:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    return  # a line cut short by a kill: everything before it is intact
+        yield from self.metrics()
+
+    SUMMARY_FIX = "delete it: `trainlab resume {path}` writes it again from the run's records"
 
     def summary(self) -> dict[str, Any] | None:
+        """``summary.json`` (None while the run is unfinished); a damaged one is a :class:`CheckpointError`."""
         path = self.path / SUMMARY
-        return json.loads(path.read_text()) if path.exists() else None
+        if not path.exists():
+            return None
+        fix = self.SUMMARY_FIX.format(path=self.path)
+        summary = read_json_file(path, fix=fix)
+        problem = result_problem(summary)
+        if problem is not None:
+            raise CheckpointError(f"{path} is not a run's summary ({problem}); {fix}")
+        return summary
 
     # -- writing ----------------------------------------------------------------
-    def truncate_metrics(self, last_step: int) -> None:
-        """Keep only metric records up to ``last_step`` (those after it will be recomputed)."""
-        kept = [r for r in self.iter_metrics() if r.get("step", 0) <= last_step]
-        atomic_write_text(self.path / METRICS, "".join(json.dumps(r) + "\n" for r in kept))
+    def truncate_metrics(self, last_step: int, *, total_steps: int | None = None) -> None:
+        """Keep the records of the steps up to ``last_step`` (those after it will be recomputed).
+
+        ``final`` records, and ``eval`` records at ``total_steps`` (the final
+        evaluation), are dropped too: finishing the run writes them again.
+        Lines that are not records are never thrown away: they are appended to
+        ``metrics.rejected.jsonl`` with a :class:`RunDirWarning`.
+        """
+        found = self.read_metrics()
+        if found.rejected:
+            aside = self.path / REJECTED_METRICS
+            with open(aside, "ab") as fh:
+                fh.write(b"".join(raw + b"\n" for _, raw, _ in found.rejected))
+            warnings.warn(found.describe(self.path / METRICS, f"set aside in {aside.name}"), RunDirWarning,
+                          stacklevel=2)
+
+        def kept(r: dict[str, Any]) -> bool:
+            if r["kind"] == "final":
+                return False
+            return r["step"] <= last_step and not (r["kind"] == "eval" and total_steps is not None
+                                                   and r["step"] >= total_steps)
+
+        atomic_write_text(self.path / METRICS, "".join(json.dumps(r) + "\n" for r in found.records if kept(r)))
 
     def open_metrics(self):
         return open(self.path / METRICS, "a", buffering=1)
 
+    @property
+    def checkpoint_file(self) -> Path:
+        return self.path / CHECKPOINT
+
     def save_checkpoint(self, state: dict[str, Any]) -> None:
-        atomic_torch_save(state, self.path / CHECKPOINT)
+        save_checked(state, self.checkpoint_file)
 
     def load_checkpoint(self) -> dict[str, Any] | None:
-        return load_checkpoint_file(self.path / CHECKPOINT, what="the run")
+        return load_checkpoint_file(self.checkpoint_file, what="the run")
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_text(self.path / SUMMARY, json.dumps(summary, indent=2) + "\n")
@@ -170,6 +349,16 @@ class PopulationDir:
     def member(self, index: int) -> Path:
         return self.path / self.member_name(index)
 
+    @staticmethod
+    def check_new(path: str | Path) -> None:
+        """Refuse ``path`` for a new population if it already holds a run or a population."""
+        path = Path(path)
+        if (path / CONFIG).exists():
+            raise UserError(f"{path} already holds a single run; a population there would mix its files with "
+                            f"the run's: choose another --out")
+        if is_population_dir(path) or (path / POPULATION_CHECKPOINT).exists():
+            raise UserError(f"{path} already holds a population; use `trainlab resume {path}` or choose another --out")
+
     def members(self) -> list[Path]:
         """The members' run directories, in member order (member-1000 after member-999)."""
         found = [p for p in self.path.glob("member-*") if p.name[7:].isdigit() and (p / CONFIG).is_file()]
@@ -184,7 +373,7 @@ class PopulationDir:
         return self.path / POPULATION_SUMMARY
 
     def save_checkpoint(self, state: dict[str, Any]) -> None:
-        atomic_torch_save(state, self.checkpoint_file)
+        save_checked(state, self.checkpoint_file)
 
     def load_checkpoint(self) -> dict[str, Any] | None:
         return load_checkpoint_file(self.checkpoint_file, what="the population")
@@ -193,7 +382,15 @@ class PopulationDir:
         atomic_write_text(self.summary_file, json.dumps(summary, indent=2) + "\n")
 
     def summary(self) -> dict[str, Any] | None:
-        return json.loads(self.summary_file.read_text()) if self.summary_file.exists() else None
+        """``population.json`` (None while unfinished); a damaged one is a :class:`CheckpointError`."""
+        if not self.summary_file.exists():
+            return None
+        fix = f"delete it: `trainlab resume {self.path}` writes it again"
+        summary = read_json_file(self.summary_file, fix=fix)
+        if not isinstance(summary, dict):
+            raise CheckpointError(f"{self.summary_file} holds a JSON {type(summary).__name__}, not the population's "
+                                  f"totals; {fix}")
+        return summary
 
 
 def is_population_dir(path: str | Path) -> bool:
@@ -214,4 +411,9 @@ def write_results(folder: Path, record: dict[str, Any], *, default: Any = None) 
 
 
 def read_results(folder: Path) -> dict[str, Any]:
-    return json.loads((folder / RESULTS).read_text())
+    path = Path(folder) / RESULTS
+    fix = "run the reproduction again with `trainlab reproduce NAME` to rewrite it"
+    record = read_json_file(path, fix=fix)
+    if not isinstance(record, dict):
+        raise CheckpointError(f"{path} holds a JSON {type(record).__name__}, not a reproduction's results; {fix}")
+    return record

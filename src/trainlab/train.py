@@ -12,6 +12,7 @@ loss above ``divergence_factor`` times the initial loss) ends a run with status
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,12 +20,31 @@ import torch
 
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset
-from trainlab.loop import (Batches, Callback, MetricsLog, RunResult, Schedule, TrainingLoop, batch_plan,
-                           eval_record, evaluate, initial_loss_split, is_diverging, lr_at, make_model, prepare_data,
-                           resolve_device, train_record, training_state)
+from trainlab.errors import CheckpointError
+from trainlab.loop import (
+    Batches,
+    Callback,
+    MetricsLog,
+    RunResult,
+    Schedule,
+    TrainingLoop,
+    batch_plan,
+    check_training_state,
+    eval_record,
+    evaluate,
+    initial_loss_split,
+    is_diverging,
+    lr_at,
+    make_model,
+    prepare_data,
+    resolve_device,
+    stopped_message,
+    train_record,
+    training_state,
+)
 from trainlab.losses import get_loss, l2_term, l2_weights, squared_norm
 from trainlab.optimizers import make_optimizer
-from trainlab.runs import RunDir, default_run_dir
+from trainlab.runs import METRICS, RunDir, RunDirWarning, default_run_dir
 
 __all__ = ["Callback", "RunResult", "Trainer", "resume", "train", "with_probe"]
 
@@ -74,6 +94,11 @@ class Trainer(TrainingLoop):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        for param, saved in self.optimizer.state.items():  # torch checks the groups, not the buffers' shapes
+            for name, value in saved.items():
+                if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != param.shape:
+                    raise ValueError(f"optimizer state {name!r} has shape {tuple(value.shape)}, "
+                                     f"its parameter {tuple(param.shape)}")
         self.step = int(state["step"])
         self.initial_loss = state["initial_loss"]
         self.window_sum = state["window_sum"].to(self.device)
@@ -121,7 +146,7 @@ class Trainer(TrainingLoop):
     def start(self) -> None:
         if self.initial_loss is None:
             self.initial_loss = evaluate(self.model, initial_loss_split(self.dataset), self.loss_fn, self.device)[0]
-        self.metrics = MetricsLog(self.run, from_step=self.step)
+        self.metrics = MetricsLog(self.run, from_step=self.step, total_steps=self.total_steps)
         self.status = "running"
         self._lr = None
         self.model.train()
@@ -160,9 +185,8 @@ class Trainer(TrainingLoop):
     def finish(self, interrupted: bool, started: float) -> RunResult:
         if interrupted:
             self.status = "interrupted"
-            self.bar.message(f"interrupted at step {self.step}; continue with "
-                             f"`trainlab resume {self.run.path if self.run else '<dir>'}`")
             self.save_checkpoint()
+            self.bar.message(stopped_message(self.stopped_by, self.step, self.run.path if self.run else None))
             return self._result(started, final_eval=False)
         if self.status == "running":
             self.status = "completed"
@@ -187,7 +211,7 @@ class Trainer(TrainingLoop):
         return RunResult.of(run=self.run, status=self.status, steps=self.step, steps_per_epoch=self.steps_per_epoch,
                             last_train_loss=self.last_train_loss, last_eval=self.last_eval, test=test,
                             seconds=time.perf_counter() - started, samples=self.samples,
-                            train_seconds=self.train_seconds)
+                            train_seconds=self.train_seconds, stopped_by=self.stopped_by)
 
 
 def with_probe(config: TrainConfig, callbacks: Sequence[Callback]) -> tuple[Callback, ...]:
@@ -204,6 +228,8 @@ def with_probe(config: TrainConfig, callbacks: Sequence[Callback]) -> tuple[Call
 def train(config: TrainConfig, *, out: str | Path | None = None, callbacks: Sequence[Callback] = (),
           progress: bool = True, save: bool = True) -> RunResult:
     """Train ``config`` into a new run directory (``out`` or ``runs/<stamp>-...``)."""
+    if save and out is not None:
+        RunDir.check_new(out)  # before the data loads
     trainer = Trainer(config, callbacks=with_probe(config, callbacks), progress=progress)
     if save:
         trainer.run = RunDir.create(out or default_run_dir(config), config, str(trainer.device))
@@ -213,14 +239,48 @@ def train(config: TrainConfig, *, out: str | Path | None = None, callbacks: Sequ
 
 def resume(path: str | Path, *, callbacks: Sequence[Callback] = (), progress: bool = True,
            dataset: Dataset | None = None) -> RunResult:
-    """Continue the run in ``path`` from its last checkpoint; a finished run returns its summary."""
+    """Continue the run in ``path`` from its last checkpoint; a finished run returns its summary.
+
+    A run that finished but lost its ``summary.json`` (killed while writing it,
+    or deleted) gets it back from its ``final`` record, without training again.
+    """
     run = RunDir(path)
     config = run.config()
     summary = run.summary()
-    if summary is not None and summary.get("status") in ("completed", "diverged"):
-        return RunResult(**summary)
+    if summary is not None and summary["status"] in ("completed", "diverged"):
+        return RunResult.from_summary(summary)
     state = run.load_checkpoint()
     trainer = Trainer(config, run=run, callbacks=with_probe(config, callbacks), progress=progress, dataset=dataset)
     if state is not None:
-        trainer.load_state_dict(state)
+        check_training_state(state, run.checkpoint_file, total_steps=trainer.total_steps)
+        try:
+            trainer.load_state_dict(state)
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
+            raise CheckpointError(f"{run.checkpoint_file} does not fit this run's model and optimizer "
+                                  f"({one_line(exc)}); delete it to restart the run from step 0") from None
+        finished = _finished(run, trainer.step)
+        if finished is not None:
+            return finished
     return trainer.fit()
+
+
+def _finished(run: RunDir, step: int) -> RunResult | None:
+    """The result of a run whose last ``final`` record is a finished one at its checkpoint's ``step``, with
+    its ``summary.json`` written again (a kill between the two, or a deleted summary); else None."""
+    found = run.read_metrics()  # resuming sets damaged lines aside and says so; here only the records count
+    finals = [r for r in found.records if r["kind"] == "final"]
+    if not finals or finals[-1]["status"] not in ("completed", "diverged") or finals[-1]["steps"] != step:
+        return None
+    if found.rejected:
+        warnings.warn(found.describe(run.path / METRICS, "they are left as they are"), RunDirWarning, stacklevel=3)
+    result = RunResult.from_summary(finals[-1])
+    run.write_summary(result.to_dict())
+    warnings.warn(f"{run.path} had finished but had no summary.json; wrote it again from its final record",
+                  RunDirWarning, stacklevel=3)
+    return result
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """``exc``'s message on one line, shortened to ``limit`` characters (torch's can span many)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -34,6 +34,8 @@ class TrainingLoop(ABC):
     bar: Progress
 
     progress_label = ""
+    stopped_by: str | None = None
+    """The signal that stopped the last :meth:`fit` (``"SIGINT"`` or ``"SIGTERM"``), else None."""
 
     # -- what a trainer provides -------------------------------------------------------
     @abstractmethod
@@ -72,6 +74,7 @@ class TrainingLoop(ABC):
     def fit(self) -> Any:
         started = time.perf_counter()
         result = None
+        self.stopped_by = None
         try:
             self.start()
             for cb in self.callbacks:
@@ -97,6 +100,7 @@ class TrainingLoop(ABC):
             while self.step < schedule.total_steps and self.running():
                 if stop.raised:
                     self.train_seconds += time.perf_counter() - tick
+                    self.stopped_by = stop.raised
                     return True
                 self.train_step()
                 if schedule.log_due(self.step):

@@ -28,9 +28,27 @@ from torch import nn
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
 from trainlab.errors import CheckpointError, UserError
-from trainlab.loop import (Batches, Callback, MetricsLog, RunResult, Schedule, TrainingLoop, batch_plan, eval_record,
-                           evaluate_scores, initial_loss_split, is_diverging, lr_at, make_model, prepare_data,
-                           resolve_device, train_record, training_state)
+from trainlab.loop import (
+    Batches,
+    Callback,
+    MetricsLog,
+    RunResult,
+    Schedule,
+    TrainingLoop,
+    batch_plan,
+    check_step,
+    eval_record,
+    evaluate_scores,
+    initial_loss_split,
+    is_diverging,
+    lr_at,
+    make_model,
+    prepare_data,
+    resolve_device,
+    stopped_message,
+    train_record,
+    training_state,
+)
 from trainlab.losses import get_batched_loss, get_loss, l2_term
 from trainlab.optimizers import make_optimizer
 from trainlab.population.manual import ManualBackward, manual_layers
@@ -38,7 +56,6 @@ from trainlab.population.optim import make_stacked_optimizer
 from trainlab.population.spec import check_population, optimizer_family
 from trainlab.population.stacked import StackedMLP
 from trainlab.runs import PopulationDir, RunDir, is_population_dir
-
 
 OnEval = Callable[[int, int, dict[str, Any]], "bool | None"]
 """``on_eval(step, member_index, record)``; returning True stops that member (status ``pruned``)."""
@@ -53,8 +70,9 @@ class PopulationResult(list):
 
     def __init__(self, results: Sequence[RunResult], *, seconds: float, member_steps: int,
                  state_dicts: Sequence[dict[str, torch.Tensor]], configs: Sequence[TrainConfig],
-                 trained_steps: int | None = None) -> None:
+                 trained_steps: int | None = None, stopped_by: str | None = None) -> None:
         super().__init__(results)
+        self.stopped_by = stopped_by  # the signal that interrupted the population, if one did
         self.configs = list(configs)
         self.seconds = seconds
         self.member_steps = member_steps
@@ -126,6 +144,8 @@ class PopulationTrainer(TrainingLoop):
         self.folder = PopulationDir(out) if out is not None else None
         self.out = self.folder.path if self.folder is not None else None
         self.existing = existing  # resuming: the members' run directories are already there
+        if self.folder is not None and not existing:
+            PopulationDir.check_new(self.folder.path)  # before the data loads
         paths = [self._member_path(k) for k in range(len(self.configs))]
         if dataset is None:  # fitted on the training split, or reloaded from the first member's preprocess.pt
             dataset = prepare_data(first, run_dir=paths[0] if existing else None)
@@ -210,7 +230,7 @@ class PopulationTrainer(TrainingLoop):
             self.initial_loss = torch.tensor(self.evaluate(initial_loss_split(self.dataset))[0], dtype=torch.float64)
         for m in self.members:
             if m.run is not None and m.status == "running":
-                m.metrics = MetricsLog(m.run, from_step=self.step)
+                m.metrics = MetricsLog(m.run, from_step=self.step, total_steps=self.total_steps)
 
     def running(self) -> bool:
         return bool(self.alive)
@@ -221,7 +241,7 @@ class PopulationTrainer(TrainingLoop):
     def finish(self, interrupted: bool, started: float) -> PopulationResult:
         if interrupted:
             self.save_checkpoint()
-            self.bar.message(f"interrupted at step {self.step}; continue with `trainlab resume {self.out or '<dir>'}`")
+            self.bar.message(stopped_message(self.stopped_by, self.step, self.out))
             self._stop(list(range(len(self.alive))), "interrupted", started)
             return self._result(started)
         if self.alive:
@@ -250,9 +270,19 @@ class PopulationTrainer(TrainingLoop):
             raise CheckpointError(f"the checkpoint holds {len(state['members'])} members, the folder "
                                   f"{len(self.members)}; it belongs to another population")
         to = lambda t: t.to(self.device)  # noqa: E731
-        self.alive = list(state["alive"])
+        alive = list(state["alive"])
+        if not all(isinstance(k, int) for k in alive) or alive != sorted(set(alive)) \
+                or not all(0 <= k < len(self.members) for k in alive):
+            raise ValueError(f"alive must list distinct member indices in order, got {alive!r}")
+        self.alive = alive
         if len(self.alive) < len(self.members):
             self._select(torch.tensor(self.alive, dtype=torch.long, device=self.device))
+        if set(state["params"]) != set(self.net.params) or set(state["buffers"]) != set(self.net.buffers):
+            raise ValueError("its parameters are not this population's architecture")
+        for name, saved in (*state["params"].items(), *state["buffers"].items()):
+            expected = {**self.net.params, **self.net.buffers}[name]
+            if saved.shape[1:] != expected.shape[1:]:  # dim 0 counts the members still in the batch
+                raise ValueError(f"{name} has shape {tuple(saved.shape)}, this population's {tuple(expected.shape)}")
         self.step, self.samples, self.train_seconds = state["step"], state["samples"], state["train_seconds"]
         self.window_sum, self.window_count = to(state["window_sum"]), state["window_count"]
         self.initial_loss = state["initial_loss"]
@@ -390,7 +420,8 @@ class PopulationTrainer(TrainingLoop):
         result = PopulationResult([m.result for m in self.members], seconds=seconds,
                                   member_steps=sum(m.steps for m in self.members),
                                   trained_steps=sum(m.steps for m in self.members) - self._steps_at_start,
-                                  state_dicts=[m.state for m in self.members], configs=self.configs)
+                                  state_dicts=[m.state for m in self.members], configs=self.configs,
+                                  stopped_by=self.stopped_by)
         if self.folder is not None:
             self.folder.write_summary({"members": [r.to_dict() for r in result], "seconds": round(seconds, 4),
                                        "member_steps": result.member_steps,
@@ -425,7 +456,15 @@ def resume_population(path: str | Path, *, progress: bool = True, dataset: Datas
     state = folder.load_checkpoint()
     trainer = PopulationTrainer(configs, dataset=dataset, out=path, progress=progress, existing=True)
     if state is not None:
-        trainer.load_state_dict(state)
+        fix = "delete it to restart the population from step 0"
+        check_step(state.get("step"), folder.checkpoint_file, total_steps=trainer.total_steps, fix=fix)
+        try:
+            trainer.load_state_dict(state)
+        except CheckpointError as exc:
+            raise CheckpointError(f"{folder.checkpoint_file}: {exc}; {fix}") from None
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
+            text = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise CheckpointError(f"{folder.checkpoint_file} does not fit this population ({text}); {fix}") from None
     return trainer.fit()
 
 

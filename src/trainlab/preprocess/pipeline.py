@@ -143,10 +143,18 @@ class Pipeline:
         return {"format": STATE_FORMAT, "names": list(self.names), "steps": [s.state_dict() for s in self.steps]}
 
     def load_state_dict(self, state: dict[str, Any]) -> "Pipeline":
-        if state.get("format") != STATE_FORMAT or list(state.get("names", ())) != list(self.names):
+        fix = "delete the saved preprocessing (preprocess.pt) to refit it on the training data"
+        if not isinstance(state, dict) or not isinstance(state.get("steps"), (list, tuple)):
+            raise CheckpointError(f"the saved preprocessing is a {type(state).__name__}, not a pipeline's state; {fix}")
+        if state.get("format") != STATE_FORMAT or list(state.get("names", ())) != list(self.names) \
+                or len(state["steps"]) != len(self.steps):
             raise CheckpointError(f"saved preprocessing {state.get('names')} does not match the configured "
-                                  f"{list(self.names)}; delete the saved preprocessing (preprocess.pt) to refit it on the training data")
+                                  f"{list(self.names)}; {fix}")
         for step, step_state in zip(self.steps, state["steps"]):
+            if not isinstance(step_state, dict) or not all(isinstance(v, torch.Tensor) for v in step_state.values()):
+                raise CheckpointError(f"the saved state of {type(step).__name__} is not a set of tensors; {fix}")
+            if not all(bool(torch.isfinite(v).all()) for v in step_state.values() if v.is_floating_point()):
+                raise CheckpointError(f"the saved state of {type(step).__name__} holds NaN or Inf; {fix}")
             step.load_state_dict(step_state)
         return self
 
@@ -154,7 +162,11 @@ class Pipeline:
         atomic_torch_save(self.state_dict(), Path(path))
 
     def load(self, path: str | Path) -> "Pipeline":
-        return self.load_state_dict(load_torch_file(Path(path), fix="delete it to refit the preprocessing"))
+        state = load_torch_file(Path(path), fix="delete it to refit the preprocessing")
+        try:
+            return self.load_state_dict(state)
+        except UserError as exc:  # CheckpointError included: name the file it came from
+            raise CheckpointError(f"{path}: {exc}") from None
 
     def __repr__(self) -> str:
         return f"Pipeline({','.join(self.names)})"
@@ -189,6 +201,11 @@ def apply_pipeline(dataset: Dataset, names: Sequence[str], *, saved: str | Path 
     pipeline = Pipeline.from_names(names)
     if saved is not None and Path(saved).exists():
         pipeline.load(saved)
+        try:  # tensors of the wrong shape only show when applied
+            pipeline.transform(dataset.val.x[:1].to(torch.float32))
+        except (RuntimeError, ValueError, IndexError) as exc:
+            raise CheckpointError(f"{saved} does not fit {dataset.name}'s inputs ({' '.join(str(exc).split())[:150]}); "
+                                  "delete it to refit the preprocessing") from None
     else:
         pipeline.fit(dataset.train.epoch(0).x)
     return transform_dataset(dataset, pipeline)

@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Any
 
 from trainlab.errors import UserError
+from trainlab.files import atomic_write_text
 from trainlab.report import plots
 from trainlab.report.html import Section, bullets, figure, key_values, render_page, write_experiment_report
 from trainlab.report.verdicts import probe_verdicts, training_verdicts
-from trainlab.files import atomic_write_text
 from trainlab.runs import RunDir, is_population_dir, is_reproduction_dir, read_results
 
 
@@ -49,6 +49,7 @@ def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path
     if not run.is_run():
         raise UserError(f"{run.path} is not a run directory (no config.json) or reproduction folder (no results.json)")
     record = run.record()
+    versions = record.get("versions") if isinstance(record.get("versions"), dict) else {}
     metrics = run.metrics()
     summary = run.summary()
     probe_log = read_probes(run.path) if has_probes(run.path) else None
@@ -66,7 +67,7 @@ def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path
         sections.append(Section(f"Inside the network (measured on {source})", body))
     sections += [Section("Configuration", key_values(record.get("config", {}))),
                  Section("Environment", key_values({"device": record.get("device"), "created": record.get("created"),
-                                                    **record.get("versions", {})}))]
+                                                    **versions}))]
     target = Path(out) if out else run.path / "report.html"
     if target.suffix != ".html":
         target = target / "report.html"
