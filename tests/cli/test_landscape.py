@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from trainlab.cli import main
 
@@ -27,3 +28,25 @@ def test_cli_writes_figures_and_json(run_dirs, capsys):
     assert json.loads((a / "landscape.json").read_text())["interpolation"] is True
     assert main(["landscape", str(a), "--dims", "2", "--to", str(b)]) == 2
 
+
+
+@pytest.mark.parametrize("damage, needle", [
+    (lambda s: [s], "holds a list"),
+    (lambda s: {"step": 3}, "no model weights"),
+    (lambda s: {**s, "model": {"w": torch.zeros(2)}}, "does not fit this run's model"),
+    (lambda s: {**s, "model": {k: torch.zeros(1) for k in s["model"]}}, "does not fit this run's model"),
+])
+def test_a_checkpoint_with_the_wrong_contents_is_one_line_and_exit_2(tmp_path, capsys, damage, needle):
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", "synthetic-blobs", "--depth", "1", "--width", "8", "--steps", "10",
+                 "--quiet", "--out", str(run)]) == 0
+    capsys.readouterr()
+    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    state.pop("sha256")
+    torch.save(damage(state), run / "checkpoint.pt")
+    assert main(["landscape", str(run), "--points", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    # cli/landscape.py announces "evaluating N points ..." before the checkpoint is read
+    errors = [line for line in err.splitlines() if not line.startswith("evaluating ")]
+    assert len(errors) == 1 and str(run / "checkpoint.pt") in errors[0] and needle in errors[0]

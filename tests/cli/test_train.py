@@ -81,3 +81,43 @@ def test_init_lists_and_bad_lists(tmp_path, capsys):
     assert main(["train", *POPULATION, "--seed", "0,1", "--model", "cnn"]) == 2
     assert "--model mlp" in capsys.readouterr().err
 
+
+
+def test_a_population_over_a_run_and_a_run_over_a_population_are_refused(tmp_path, capsys):
+    assert main(["train", *POPULATION, "--out", str(tmp_path / "run")]) == 0
+    assert main(["train", *POPULATION, "--lr", "0.01,0.1", "--out", str(tmp_path / "pop")]) == 0
+    capsys.readouterr()
+    before = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert main(["train", *POPULATION, "--lr", "0.01,0.1", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a single run" in err and "another --out" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == before  # no member-000 inside the run
+    assert main(["train", *POPULATION, "--out", str(tmp_path / "pop")]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a population" in err and "trainlab resume" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "pop" / "config.json").exists()
+    assert main(["train", *POPULATION, "--lr", "0.01,0.1", "--out", str(tmp_path / "pop")]) == 2
+    assert "already holds a population" in capsys.readouterr().err
+
+
+def test_ctrl_c_while_starting_up_is_one_line_and_exit_130(monkeypatch, capsys):
+    import trainlab.cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainlab.cli, "build_parser", interrupted)  # importing torch is where Ctrl-C lands
+    assert main(["train", "--steps", "5"]) == 130
+    err = capsys.readouterr().err
+    assert err == "trainlab train: interrupted\n"
+
+
+def test_ctrl_c_while_the_data_loads_is_one_line_and_exit_130(monkeypatch, capsys, tmp_path):
+    import trainlab.train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainlab.train, "prepare_data", interrupted)
+    assert main(["train", *FAST, "--steps", "5", "--out", str(tmp_path / "r")]) == 130
+    assert capsys.readouterr().err == "trainlab train: interrupted\n"

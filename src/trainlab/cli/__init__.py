@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
+from typing import Any
 
 from trainlab import __version__
 from trainlab.errors import UserError
@@ -48,22 +50,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: "list[str] | None" = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, or a usage error already printed
-        return exc.code if isinstance(exc.code, int) else 2
-    if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return 2
-    try:
-        return int(args.func(args) or 0)
+    words = sys.argv[1:] if argv is None else argv
+    command = next((w for w in words if w in COMMANDS), None)
+    try:  # importing the commands (torch among them) takes a while: Ctrl-C may come during it
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version, or a usage error already printed
+            return exc.code if isinstance(exc.code, int) else 2
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return 2
+        command = args.command
+        with warnings.catch_warnings():
+            from trainlab.runs import RunDirWarning
+
+            warnings.simplefilter("always", RunDirWarning)
+            warnings.showwarning = _one_line(RunDirWarning, command, warnings.showwarning)
+            return int(args.func(args) or 0)
     except UserError as exc:
-        print(f"trainlab {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{_prog(command)}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"trainlab {args.command}: interrupted", file=sys.stderr)
+        print(f"{_prog(command)}: interrupted", file=sys.stderr)
         return 130
+
+
+def _prog(command: str | None) -> str:
+    return f"trainlab {command}" if command else "trainlab"
+
+
+def _one_line(category: type[Warning], command: str, fallback: Any) -> Any:
+    """A ``warnings.showwarning`` that prints ``category`` as one line naming the command, others as before."""
+    def show(message: Any, cls: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if issubclass(cls, category):
+            print(f"{_prog(command)}: warning: {message}", file=sys.stderr)
+        else:
+            fallback(message, cls, filename, lineno, file, line)
+    return show
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-
 from pathlib import Path
 
 from trainlab.cli.train import report, report_population
@@ -26,9 +25,7 @@ def run(args: argparse.Namespace) -> int:
         from trainlab.population import resume_population
 
         results = resume_population(args.run_dir, progress=not args.quiet)
-        report_population(Path(args.run_dir), results, as_json=args.json)
-        return 0
+        return report_population(Path(args.run_dir), results, as_json=args.json, quiet=args.quiet, command="resume")
     from trainlab.train import resume
 
-    report(resume(args.run_dir, progress=not args.quiet), args.json)
-    return 0
+    return report(resume(args.run_dir, progress=not args.quiet), args.json, quiet=args.quiet, command="resume")
