@@ -26,6 +26,17 @@ FILES: dict[str, bytes] = {
     "latin1.toml": "lr = 0.1  # caf\u00e9\n".encode("latin-1"),
     "binary.toml": bytes(range(256)) * 4,
     "folder.toml/": b"",  # a folder
+    "fixed-3.toml": b"fixed = 3\n[params.lr]\ntype = 'log-uniform'\nlow = 1e-3\nhigh = 1\n",
+    "params-3.toml": b"params = 3\n",
+    "points-x.toml": SPACE + b"points = 'x'\n",
+    "points-neg.toml": SPACE + b"points = -3\n",
+    "low-a.toml": SPACE.replace(b"low = 1e-3", b"low = 'a'"),
+    "high-inf.toml": SPACE.replace(b"high = 1", b"high = inf"),
+    "space-latin1.toml": SPACE + "# caf\u00e9\n".encode("latin-1"),
+    "notes.txt": b"not a database\n",
+    "db-folder/": b"",
+    "mnist/": b"",
+    "mnist/train-images-idx3-ubyte.gz/": b"",  # a folder where a data file should be
 }
 
 BLOBS = ["--dataset", "synthetic-blobs", "--depth", "1", "--width", "8", "--steps", "5", "--quiet"]
@@ -100,6 +111,23 @@ CASES: list[tuple[list[str], str]] = [
     ([*SEARCH, "--out", "{tmp}/file"], "is an existing file"),
     ([*SEARCH, "--out", "{tmp}/file/study"], "which is a file"),
     (["reproduce", "he2015", "--out", "{tmp}/file"], "is an existing file"),
+    # search spaces and study storage
+    (["search", "{tmp}/fixed-3.toml", "--out", "{tmp}/study", "--quiet"], "fixed"),
+    (["search", "{tmp}/params-3.toml", "--out", "{tmp}/study", "--quiet"], "params"),
+    (["search", "{tmp}/points-x.toml", "--out", "{tmp}/study", "--quiet"], "points"),
+    (["search", "{tmp}/points-neg.toml", "--sampler", "grid", "--out", "{tmp}/study", "--quiet"], "points"),
+    (["search", "{tmp}/low-a.toml", "--out", "{tmp}/study", "--quiet"], "low"),
+    (["search", "{tmp}/high-inf.toml", "--out", "{tmp}/study", "--quiet"], "high"),
+    (["search", "{tmp}/space-latin1.toml", "--out", "{tmp}/study", "--quiet"], "UTF-8"),
+    ([*SEARCH, "--storage", "sqlite:///{tmp}/missing/study.db"], "missing"),
+    ([*SEARCH, "--storage", "sqlite:///{tmp}/notes.txt"], "not"),
+    ([*SEARCH, "--storage", "sqlite:///{tmp}/db-folder"], "folder"),
+    ([*SEARCH, "--storage", "mysql://u@127.0.0.1:1/db"], "not supported"),
+    ([*SEARCH, "--storage", "banana"], "not a database URL"),
+    # downloads and data files
+    (["data", "download", "mnist", "--data-dir", "{tmp}", "--base-url", "banana"], "base-url"),
+    (["data", "download", "mnist", "--data-dir", "{tmp}", "--base-url", "https://host:99999/"], "base-url"),
+    (["data", "verify", "mnist", "--data-dir", "{tmp}"], "folder"),
 ]
 
 
