@@ -166,5 +166,5 @@ def check_training_state(state: dict[str, Any], path: Path, *, total_steps: int)
 def check_step(step: Any, path: Path, *, total_steps: int, fix: str) -> None:
     """A checkpoint's step must lie within the configured budget; one beyond it is corrupt, not finished."""
     if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= total_steps:
-        raise CheckpointError(f"{path} claims step {step!r}, outside this run's budget of {total_steps} steps "
-                              f"(a corrupt or foreign checkpoint); {fix}")
+        raise CheckpointError(f"{path} claims step {step!r}, outside the configured budget of {total_steps} "
+                              f"steps (a corrupt or foreign checkpoint); {fix}")
