@@ -53,7 +53,8 @@ def versions() -> dict[str, str]:
 
 def default_run_dir(config: TrainConfig, root: str | Path = "runs") -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path(root) / f"{stamp}-{config.dataset}-{config.model}{config.depth}x{config.width}-{config.activation}-s{config.seed}"
+    c = config
+    return Path(root) / f"{stamp}-{c.dataset}-{c.model}{c.depth}x{c.width}-{c.activation}-s{c.seed}"
 
 
 def default_population_dir(configs: Sequence[TrainConfig], root: str | Path = "runs") -> Path:

@@ -63,7 +63,8 @@ class Trainer(TrainingLoop):
             config, run_dir=run.path if run is not None else None)
         self.n_train = len(self.dataset.train)
         plan = batch_plan(config, self.n_train)
-        self.batch_size, self.steps_per_epoch, self.total_steps = plan.batch_size, plan.steps_per_epoch, plan.total_steps
+        self.batch_size, self.steps_per_epoch, self.total_steps = (plan.batch_size, plan.steps_per_epoch,
+                                                                   plan.total_steps)
         self.schedule = Schedule.of(config, plan)
         self.batches = Batches(self.dataset.train, plan, self.device)
         self.model = make_model(config, self.dataset).to(self.device)

@@ -10,7 +10,6 @@ from trainlab.loop import Callback
 from trainlab.probe import ProbeCallback, ProbeConfig
 from trainlab.train import Trainer
 
-
 CONFIG = TrainConfig(dataset="blobs", depth=2, width=16, batch_size=32, steps=40, log_every=5, lr=0.1)
 
 

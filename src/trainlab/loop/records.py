@@ -25,7 +25,8 @@ def finite_or_none(value: float | None) -> float | None:
 
 
 def jsonl(record: dict[str, Any]) -> str:
-    return json.dumps({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}) + "\n"
+    finite = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+    return json.dumps(finite) + "\n"
 
 
 def is_diverging(window_loss: float, initial_loss: float, factor: float) -> bool:

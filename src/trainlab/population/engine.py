@@ -152,7 +152,8 @@ class PopulationTrainer(TrainingLoop):
         self.dataset = dataset
         self.n_train = len(self.dataset.train)
         plan = batch_plan(first, self.n_train)
-        self.batch_size, self.steps_per_epoch, self.total_steps = plan.batch_size, plan.steps_per_epoch, plan.total_steps
+        self.batch_size, self.steps_per_epoch, self.total_steps = (plan.batch_size, plan.steps_per_epoch,
+                                                                   plan.total_steps)
         self.checkpoint_every = min(c.checkpoint_every for c in self.configs)
         self.schedule = Schedule.of(first, plan, checkpoint_every=self.checkpoint_every)
         self.batches = Batches(self.dataset.train, plan, self.device)

@@ -39,7 +39,8 @@ def _components(text: str) -> int | float:
     try:
         return int(text) if text.isdigit() else float(text)
     except ValueError:
-        raise UserError(f"expected a component count (e.g. 50) or variance fraction (e.g. 0.99), got {text!r}") from None
+        raise UserError(f"expected a component count (e.g. 50) or variance fraction (e.g. 0.99), "
+                        f"got {text!r}") from None
 
 
 def _number(text: str) -> float:
@@ -214,7 +215,10 @@ def apply_pipeline(dataset: Dataset, names: Sequence[str], *, saved: str | Path 
 def transform_dataset(dataset: Dataset, pipeline: Pipeline) -> PreprocessedDataset:
     """``dataset`` with every split put through the already fitted ``pipeline``."""
     train = dataset.train
-    train = Split(pipeline.transform(train.x), train.y) if isinstance(train, Split) else TransformedSource(train, pipeline)
+    if isinstance(train, Split):
+        train = Split(pipeline.transform(train.x), train.y)
+    else:
+        train = TransformedSource(train, pipeline)
     fields = {f.name: getattr(dataset, f.name) for f in dataclasses.fields(Dataset)}
     fields.update(train=train, val=_apply(pipeline, dataset.val), test=_apply(pipeline, dataset.test),
                   input_shape=pipeline.output_shape(tuple(dataset.input_shape)),

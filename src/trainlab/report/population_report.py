@@ -14,10 +14,10 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from trainlab.files import atomic_write_text  # noqa: E402
 from trainlab.population.spec import PER_MEMBER  # noqa: E402
 from trainlab.report.html import Section, figure, key_values, render_page, table  # noqa: E402
 from trainlab.report.plots import plt, png_bytes  # noqa: E402
-from trainlab.files import atomic_write_text  # noqa: E402
 from trainlab.runs import PopulationDir, RunDir  # noqa: E402
 
 SHOWN = ("lr", "init", "init_scale", "seed", "momentum", "weight_decay", "optimizer")

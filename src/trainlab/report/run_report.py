@@ -20,7 +20,8 @@ def probe_figures(records: list[Any]) -> list[tuple[str, bytes]]:
     acts = [(i, l) for i, l in enumerate(last.layers) if l.kind == "activation"] or list(enumerate(last.layers))
     weighted = [(i, l) for i, l in enumerate(last.layers) if l.weight_grad is not None]
     figs = [
-        ("Activation mean and std per layer over training (Glorot & Bengio 2010, Fig. 2)", plots.activation_mean_std(records)),
+        ("Activation mean and std per layer over training (Glorot & Bengio 2010, Fig. 2)",
+         plots.activation_mean_std(records)),
         ("98th percentile and std of activations per layer (Fig. 3)", plots.percentile_std(records)),
     ]
     for record, when in ((first, "first"), (last, "last")):
@@ -35,9 +36,11 @@ def probe_figures(records: list[Any]) -> list[tuple[str, bytes]]:
                                             title="dLoss/d(activation)", xlabel="gradient value")))
     if weighted:
         figs.append((f"Weight-gradient histograms at step {last.step:,} (Fig. 8)",
-                     plots.layer_histograms([(plots.layer_label(l, p), l.weight_grad) for p, (_, l) in enumerate(weighted, 1)],
+                     plots.layer_histograms([(plots.layer_label(l, p), l.weight_grad)
+                                             for p, (_, l) in enumerate(weighted, 1)],
                                             title="dLoss/dW", xlabel="gradient value")))
-        figs.append(("Standard deviation of weight gradients per layer over training (Fig. 9)", plots.weight_grad_std(records)))
+        figs.append(("Standard deviation of weight gradients per layer over training (Fig. 9)",
+                     plots.weight_grad_std(records)))
     return [(caption, plots.png_bytes(fig)) for caption, fig in figs]
 
 
@@ -57,7 +60,8 @@ def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path
     train_records = probe_log.records("train") if probe_log else []
     records = probe_records or train_records
     verdicts = training_verdicts(metrics, summary) + probe_verdicts(records)
-    sections = [Section("Verdicts", bullets(verdicts)), Section("Outcome", key_values(summary or {"status": "unfinished"}))]
+    sections = [Section("Verdicts", bullets(verdicts)),
+                Section("Outcome", key_values(summary or {"status": "unfinished"}))]
     if metrics:
         sections.append(Section("Curves", figure(plots.png_bytes(plots.training_curves(metrics)), "Loss and accuracy; "
                                                  "the shaded band is the gap between validation and training loss")))
