@@ -178,20 +178,24 @@ def load_run_model(run_dir: str | Path) -> tuple[nn.Module, object, object]:
     return model, config, dataset
 
 
-def landscape(run_dir: str | Path, config: LandscapeConfig, *, to: str | Path | None = None) -> dict:
+def landscape(run_dir: str | Path, config: LandscapeConfig, *, to: str | Path | None = None,
+              on_start: Callable[[], None] | None = None) -> dict:
     """Compute a run's landscape and write ``landscape-1d.png`` or ``landscape-2d.png`` and
-    ``landscape.json`` into the run directory; returns the JSON record."""
+    ``landscape.json`` into the run directory; returns the JSON record. ``on_start`` is called
+    once the checkpoints have loaded, before the evaluations."""
     from trainlab.losses import get_loss
     from trainlab.report.plots import save_png
 
     model, train_config, dataset = load_run_model(run_dir)
+    other = load_run_model(to)[0] if to is not None else None
+    if on_start is not None:
+        on_start()
     data = dataset.train.epoch(0)
     x, y = data.x[:config.examples], data.y[:config.examples]
     loss_fn = get_loss(train_config.loss)
     if to is not None:
         if config.dims != 1:
             raise UserError("--to interpolates along one line between two checkpoints: use --dims 1")
-        other, _, _ = load_run_model(to)
         record = interpolation(model, [p.detach() for p in other.parameters()], x, y, loss_fn, config)
         record["to"] = str(to)
     else:

@@ -72,3 +72,15 @@ def test_a_population_member_with_a_damaged_config_is_one_line(tmp_path, capsys)
     assert main(["report", str(folder)]) == 2
     err = capsys.readouterr().err
     assert "member-001" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("out", ["file", "file/report", "file/report.html"])
+def test_report_out_that_cannot_be_written_is_one_line(out, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--dataset", "synthetic-blobs", "--depth", "1", "--width", "8", "--steps", "10",
+                 "--quiet", "--out", str(run)]) == 0
+    (tmp_path / "file").write_text("a file, not a folder\n")
+    capsys.readouterr()
+    assert main(["report", str(run), "--out", str(tmp_path / out)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "file" in err

@@ -33,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
     config = LandscapeConfig(dims=args.dims, points=args.points, span=args.span, examples=args.batch, seed=args.seed)
     run_config = RunDir(args.run_dir).config()  # a clear error for a folder that is not a run, before any work
     budget.check_evaluations(run_config, config.points ** config.dims, config.examples)
-    print(f"evaluating {config.points ** config.dims} points ...", file=sys.stderr, flush=True)
-    record = landscape(args.run_dir, config, to=args.to)
+    def announce() -> None:  # after the checkpoints load, so a damaged one is the only line
+        print(f"evaluating {config.points ** config.dims} points ...", file=sys.stderr, flush=True)
+
+    record = landscape(args.run_dir, config, to=args.to, on_start=announce)
     if args.json:
         emit_json(record)
     else:

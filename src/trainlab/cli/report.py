@@ -19,8 +19,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from trainlab.cli.common import writable_folder
     from trainlab.report.run_report import write_report
 
+    if args.out:  # a .html file, or a folder to write report.html into
+        out = Path(args.out)
+        writable_folder(out.parent if out.suffix == ".html" else out)
     path = write_report(args.dir, args.out)
     if args.json:
         emit_json({"report": str(path)})
