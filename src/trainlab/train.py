@@ -67,6 +67,7 @@ class Trainer(TrainingLoop):
                                                                    plan.total_steps)
         self.schedule = Schedule.of(config, plan)
         self.batches = Batches(self.dataset.train, plan, self.device)
+        self._seeds = (config.seed,)
         self.model = make_model(config, self.dataset).to(self.device)
         self.optimizer = make_optimizer(config.optimizer, self.model.parameters(), lr=config.lr,
                                         momentum=config.momentum)
@@ -112,7 +113,7 @@ class Trainer(TrainingLoop):
     # -- one step ---------------------------------------------------------------------
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch of ``step``: epoch ``e`` is shuffled by a generator seeded from ``(seed, e)``."""
-        return self.batches(step, (self.config.seed,))
+        return self.batches(step, self._seeds)
 
     def loss(self, scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         loss = self.loss_fn(scores, y)

@@ -93,25 +93,32 @@ class Batches:
     def __init__(self, train: TrainSource, plan: BatchPlan, device: torch.device) -> None:
         self.train, self.plan, self.device = train, plan, device
         self.n = len(train)
+        self._per_epoch, self._size = plan.steps_per_epoch, plan.batch_size
+        self._full = plan.batch_size >= self.n
         self._epoch: tuple[int, torch.Tensor, torch.Tensor] | None = None
-        self._order: tuple[tuple[int, tuple[int, ...]], torch.Tensor, torch.Tensor] | None = None
+        # (epoch, seeds as given, one distinct seed?, inputs or shuffled inputs, labels or [K, N] orders)
+        self._order: tuple[int, tuple[int, ...], bool, torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, step: int, seeds: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        epoch, i = divmod(step, self.plan.steps_per_epoch)
-        lo, hi = i * self.plan.batch_size, (i + 1) * self.plan.batch_size
-        if self.plan.batch_size >= self.n:
+        epoch, i = divmod(step, self._per_epoch)
+        lo = i * self._size
+        hi = lo + self._size
+        if self._full:
             xs, ys = self._data(epoch)
             return xs[lo:hi], ys[lo:hi]
-        key = (epoch, tuple(dict.fromkeys(seeds)) if len(set(seeds)) == 1 else tuple(seeds))
-        if self._order is None or self._order[0] != key:
-            self._order = (key, *self._shuffled(epoch, key[1]))
-        _, a, b = self._order
-        if len(key[1]) == 1:  # a, b: the epoch's inputs and labels in this seed's order
+        seeds = tuple(seeds)
+        order = self._order
+        if order is None or order[0] != epoch or order[1] != seeds:
+            distinct = tuple(dict.fromkeys(seeds))
+            shared = len(distinct) == 1
+            order = self._order = (epoch, seeds, shared, *self._shuffled(epoch, distinct if shared else seeds))
+        _, _, shared, a, b = order
+        if shared:  # a, b: the epoch's inputs and labels in this seed's order
             return a[lo:hi], b[lo:hi]
         idx = b[:, lo:hi]  # a: the epoch's inputs, b: [K, N] orders; one gather over all rows
-        xs, ys = self._data(epoch)
         flat = idx.reshape(-1)
-        return xs.index_select(0, flat).view(*idx.shape, *xs.shape[1:]), ys.index_select(0, flat).view(idx.shape)
+        ys = self._data(epoch)[1]
+        return a.index_select(0, flat).view(*idx.shape, *a.shape[1:]), ys.index_select(0, flat).view(idx.shape)
 
     def _data(self, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
         if self._epoch is None or self._epoch[0] != epoch:
