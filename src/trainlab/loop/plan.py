@@ -96,7 +96,7 @@ class Batches:
         self._per_epoch, self._size = plan.steps_per_epoch, plan.batch_size
         self._full = plan.batch_size >= self.n
         self._epoch: tuple[int, torch.Tensor, torch.Tensor] | None = None
-        # (epoch, seeds as given, one distinct seed?, inputs or shuffled inputs, labels or [K, N] orders)
+        # (epoch, seeds as given, one distinct seed?, the epoch's inputs, its [N] or [K, N] orders)
         self._order: tuple[int, tuple[int, ...], bool, torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, step: int, seeds: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -112,13 +112,14 @@ class Batches:
             distinct = tuple(dict.fromkeys(seeds))
             shared = len(distinct) == 1
             order = self._order = (epoch, seeds, shared, *self._shuffled(epoch, distinct if shared else seeds))
-        _, _, shared, a, b = order
-        if shared:  # a, b: the epoch's inputs and labels in this seed's order
-            return a[lo:hi], b[lo:hi]
-        idx = b[:, lo:hi]  # a: the epoch's inputs, b: [K, N] orders; one gather over all rows
-        flat = idx.reshape(-1)
+        _, _, shared, xs, orders = order
         ys = self._data(epoch)[1]
-        return a.index_select(0, flat).view(*idx.shape, *a.shape[1:]), ys.index_select(0, flat).view(idx.shape)
+        if shared:  # orders: [N], this seed's order; gathering a batch costs less than copying the epoch
+            idx = orders[lo:hi]
+            return xs.index_select(0, idx), ys.index_select(0, idx)
+        idx = orders[:, lo:hi]  # [K, B]: one gather over all members' rows, viewed back as [K, B, ...]
+        flat = idx.reshape(-1)
+        return xs.index_select(0, flat).view(*idx.shape, *xs.shape[1:]), ys.index_select(0, flat).view(idx.shape)
 
     def _data(self, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
         if self._epoch is None or self._epoch[0] != epoch:
@@ -127,10 +128,8 @@ class Batches:
         return self._epoch[1], self._epoch[2]
 
     def _shuffled(self, epoch: int, seeds: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The epoch's inputs and the order each seed visits them in (``[N]`` for one seed, else ``[K, N]``)."""
         if len(seeds) == 1:
-            data = self.train.epoch(epoch)
-            self._epoch = None  # the shuffled copy replaces the epoch's data
-            perm = epoch_permutation(seeds[0], epoch, self.n)
-            return data.x[perm].to(self.device), data.y[perm].to(self.device)
+            return self._data(epoch)[0], epoch_permutation(seeds[0], epoch, self.n).to(self.device)
         unique = {s: epoch_permutation(s, epoch, self.n) for s in dict.fromkeys(seeds)}
         return self._data(epoch)[0], torch.stack([unique[s] for s in seeds]).to(self.device)
