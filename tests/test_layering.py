@@ -43,6 +43,10 @@ def module_name(path: Path) -> str:
     return ".".join(rel.parts).removesuffix(".__init__")
 
 
+def _is_module(name: str) -> bool:
+    return (PACKAGE / f"{name}.py").is_file() or (PACKAGE / name / "__init__.py").is_file()
+
+
 def imports(path: Path) -> list[tuple[str, int, bool]]:
     """``(imported trainlab module, line, at module level)`` for every import in ``path``."""
     tree = ast.parse(path.read_text())
@@ -50,7 +54,10 @@ def imports(path: Path) -> list[tuple[str, int, bool]]:
     found = []
     for node in ast.walk(tree):
         names: list[str] = []
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "trainlab":
+            # ``from trainlab import losses`` imports the module trainlab.losses, not the package root
+            names = [f"trainlab.{a.name}" if _is_module(a.name) else "trainlab" for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names = [node.module]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]

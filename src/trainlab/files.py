@@ -10,6 +10,7 @@ a byte changed on disk after writing is refused instead of silently trained on.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import struct
 from pathlib import Path
@@ -92,3 +93,16 @@ def load_checked(path: Path, *, fix: str) -> Any:
             raise CheckpointError(f"{path} fails its SHA-256 check: its contents changed after it was written "
                                   f"(a damaged disk or copy); {fix}")
     return state
+
+
+def jsonable(value: Any) -> Any:
+    """Numbers and containers as JSON allows: non-finite floats become ``None``, tuples lists."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:  # numpy / torch scalars
+        return jsonable(value.item())
+    return value

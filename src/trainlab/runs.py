@@ -27,16 +27,19 @@ from typing import Any, Iterator, Sequence
 
 import torch
 
-from trainlab import __version__
 from trainlab.config import TrainConfig
 from trainlab.errors import CheckpointError, UserError
 from trainlab.files import atomic_write_text, load_checked, save_checked
+from trainlab.version import __version__
 
 CONFIG, METRICS, CHECKPOINT, SUMMARY = "config.json", "metrics.jsonl", "checkpoint.pt", "summary.json"
 REJECTED_METRICS = "metrics.rejected.jsonl"
 PREPROCESS = "preprocess.pt"
 POPULATION_CHECKPOINT, POPULATION_SUMMARY = "population.pt", "population.json"
 RESULTS = "results.json"
+FINDINGS = "findings.json"
+WATCHED = "watch"
+"""``config.json``'s ``kind`` for a run recorded by :func:`trainlab.watch` around the user's own loop."""
 
 
 def versions() -> dict[str, str]:
@@ -221,6 +224,21 @@ class RunDir:
         atomic_write_text(run.path / CONFIG, json.dumps(record, indent=2) + "\n")
         return run
 
+    @classmethod
+    def create_watched(cls, path: str | Path, description: dict[str, Any], device: str) -> "RunDir":
+        """A folder for a loop watched by :func:`trainlab.watch`: ``config.json`` describes the user's
+        model, optimizer and watch settings instead of a :class:`TrainConfig`."""
+        run = cls(path)
+        if (run.path / CONFIG).exists() or run.path.is_file():
+            raise UserError(f"{run.path} already holds a run; pass another out= to trainlab.watch, or delete it "
+                            f"to watch into it again")
+        cls.check_new(run.path)
+        run.path.mkdir(parents=True, exist_ok=True)
+        record = {"kind": WATCHED, "config": description, "device": device, "versions": versions(),
+                  "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        atomic_write_text(run.path / CONFIG, json.dumps(record, indent=2) + "\n")
+        return run
+
     # -- reading ----------------------------------------------------------------
     def is_run(self) -> bool:
         return (self.path / CONFIG).is_file()
@@ -239,9 +257,17 @@ class RunDir:
                                   f"{self.CONFIG_FIX}")
         return record
 
+    def is_watched(self) -> bool:
+        """Recorded by :func:`trainlab.watch` (the user's own loop), not by ``trainlab train``."""
+        return self.is_run() and self.record().get("kind") == WATCHED
+
     def config(self) -> TrainConfig:
         path = self.path / CONFIG
-        values = self.record()["config"]
+        record = self.record()
+        if record.get("kind") == WATCHED:
+            raise UserError(f"{self.path} was recorded by trainlab.watch around your own training loop; trainlab "
+                            f"cannot resume or re-run it: run your loop again (`trainlab report {self.path}` shows it)")
+        values = record["config"]
         try:
             return TrainConfig.from_dict(values)
         except (UserError, TypeError, ValueError, AttributeError) as exc:
@@ -282,7 +308,21 @@ class RunDir:
             raise CheckpointError(f"{path} is not a run's summary ({problem}); {fix}")
         return summary
 
+    def findings(self) -> list[dict[str, Any]]:
+        """``findings.json`` of a watched run (``[]`` if none); a damaged one is a :class:`CheckpointError`."""
+        path = self.path / FINDINGS
+        if not path.exists():
+            return []
+        found = read_json_file(path, fix="delete it, or watch the loop again")
+        if not isinstance(found, list) or not all(isinstance(f, dict) and {"id", "step", "evidence"} <= set(f)
+                                                  for f in found):
+            raise CheckpointError(f"{path} is not a list of findings; delete it, or watch the loop again")
+        return found
+
     # -- writing ----------------------------------------------------------------
+    def write_findings(self, findings: Sequence[dict[str, Any]]) -> None:
+        atomic_write_text(self.path / FINDINGS, json.dumps(list(findings), indent=1) + "\n")
+
     def truncate_metrics(self, last_step: int, *, total_steps: int | None = None) -> None:
         """Keep the records of the steps up to ``last_step`` (those after it will be recomputed).
 

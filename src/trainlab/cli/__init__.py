@@ -12,8 +12,8 @@ import sys
 import warnings
 from typing import Any
 
-from trainlab import __version__
 from trainlab.errors import UserError
+from trainlab.version import __version__
 
 COMMANDS: tuple[str, ...] = (
     "train",

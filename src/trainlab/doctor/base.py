@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from trainlab.files import jsonable
+
 if TYPE_CHECKING:
     from trainlab.doctor.patient import Patient
 
@@ -74,19 +76,6 @@ def register(id: str, title: str) -> Callable[[Callable[["Patient"], Verdict]], 
 def worst(*statuses: str) -> str:
     """The most severe of ``statuses`` (fail > warn > pass > skipped)."""
     return max(statuses, key=SEVERITY.__getitem__, default="pass")
-
-
-def jsonable(value: Any) -> Any:
-    """Numbers and containers as JSON allows: non-finite floats become ``None``, tuples lists."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:  # numpy / torch scalars
-        return jsonable(value.item())
-    return value
 
 
 def fmt(x: float) -> str:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainlab.doctor.base import CheckResult, jsonable
-from trainlab.files import atomic_write_text
+from trainlab.doctor.base import CheckResult
+from trainlab.files import atomic_write_text, jsonable
 from trainlab.report import html as page
 
 COLORS = {"pass": "#2e7d32", "warn": "#ef6c00", "fail": "#c62828", "skipped": "#9e9e9e"}

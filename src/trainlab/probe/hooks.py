@@ -26,7 +26,8 @@ of order ``1 / sqrt(sample)`` (about 1% at 8192).
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import contextlib
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -187,15 +188,31 @@ class Probe:
     def after_backward(self, *, track_update: bool = True) -> None:
         """Reduce weight gradients (in ``param.grad``) and keep the weights' subsample to measure the update."""
         self._mode = None
+        self.read_weight_grads()
+        if track_update:
+            self.snapshot_weights(with_grad_only=True)
+
+    def read_weight_grads(self) -> None:
+        """Reduce the weight gradients now in ``param.grad`` (after backward; optimizers leave them as they are)."""
         for layer in self.layers:
             w = layer.weight
             if w is not None and w.grad is not None:
                 self._wgrad[layer.index] = self._reduce(w.grad, GRADIENT)
-                if track_update:
-                    self._before[layer.index] = subsample(w.detach().reshape(-1), self.config.sample)
+
+    def snapshot_weights(self, *, with_grad_only: bool = False) -> None:
+        """Keep each weight's subsample, before ``optimizer.step()``, for :meth:`end_step`'s update ratio.
+
+        A step that runs its forward and backward inside ``optimizer.step(closure)`` can take the
+        snapshot before the closure runs: the forward and backward passes do not change the weights.
+        """
+        for layer in self.layers:
+            w = layer.weight
+            if w is not None and (w.grad is not None or not with_grad_only):
+                self._before[layer.index] = subsample(w.detach().reshape(-1), self.config.sample)
 
     def end_step(self, step: int) -> ProbeRecord:
         """After ``optimizer.step()``: the update ratios (on the weights' subsample), then the record."""
+        self._mode = None
         for layer in self.layers:
             before = self._before[layer.index]
             if before is not None:
@@ -209,6 +226,15 @@ class Probe:
     def cancel(self) -> None:
         self._mode = None
         self._reset()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Record nothing inside (an extra forward pass of someone else's), then carry on as before."""
+        mode, self._mode = self._mode, None
+        try:
+            yield
+        finally:
+            self._mode = mode
 
     # -- assembling ---------------------------------------------------------------
     def _record(self, step: int, source: str) -> ProbeRecord:
