@@ -1,0 +1,430 @@
+"""The watcher's hooks on the user's model, optimizer, loss and scheduler: what the loop did.
+
+Hooks only read. Between checks they cost a few attribute reads per forward pass and per
+``optimizer.step()`` (and, where the loss is seen on the CPU, one ``float(loss)``). On a *check*
+step (every ``every`` steps, step 0 included) they also arm, for that step only:
+
+* the probes (:class:`trainlab.probe.Probe`) on the training batch: per-layer activations,
+  back-propagated and weight gradients, update ratios;
+* a gradient hook per trainable parameter that sees ``param.grad`` as the new gradient arrives:
+  a non-zero ``.grad`` left from before the previous ``optimizer.step()`` was never zeroed;
+* a pre-hook on the first Linear/Conv layer (its input's scale) and on each frozen module
+  (does a gradient flow through it?).
+
+The step's forward and backward may run inside ``optimizer.step(closure)`` (LBFGS, Lightning):
+the weights are snapshotted in the step's pre-hook, before the closure, and gradients are read
+in its post-hook, where ``param.grad`` still holds them.
+
+Nothing here draws random numbers or writes to the model; :meth:`Observer.locate_nonfinite`
+runs one extra forward pass with the random state and the buffers put back afterwards.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+import torch
+from torch import nn
+
+from trainlab.probe import Probe
+from trainlab.probe.layers import layer_kind
+from trainlab.probe.records import ProbeRecord
+from trainlab.probe.stats import DEFAULT_SAMPLE, subsample
+
+DROPOUT: tuple[type[nn.Module], ...] = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
+                                        nn.FeatureAlphaDropout)
+MODAL: tuple[type[nn.Module], ...] = DROPOUT + (nn.modules.batchnorm._BatchNorm,)
+"""Modules whose forward pass depends on ``train()`` / ``eval()``."""
+LABEL_WINDOW = 50
+"""How many recent label batches the data rules look at."""
+
+
+@dataclass(frozen=True)
+class LabelBatch:
+    step: int
+    size: int
+    counts: dict[int, int]
+
+
+@dataclass
+class Seen:
+    """Everything the hooks saw, for :mod:`trainlab.watcher.rules` to judge."""
+
+    step: int = 0  # optimizer steps taken
+    losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss), one per optimizer step
+    records: list[ProbeRecord] = field(default_factory=list)  # probe records of check steps
+    lr_changes: list[tuple[int, float]] = field(default_factory=list)  # (step, lr of group 0) when it changed
+    scheduler_calls: list[int] = field(default_factory=list)  # optimizer steps taken at each scheduler.step()
+    scheduler: Any = None
+    optimizer: Any = None  # the optimizer whose steps are counted
+    labels: deque = field(default_factory=lambda: deque(maxlen=LABEL_WINDOW))
+    input_scale: list[tuple[int, float, float]] = field(default_factory=list)  # (step, rms, max |x|)
+    carried: list[tuple[int, str, float, float]] = field(default_factory=list)  # (step, param, |old|, |new|)
+    grad_norms: dict[str, float] = field(default_factory=dict)  # at the last check
+    orphans: list[str] = field(default_factory=list)  # got gradients, in no optimizer group (last check)
+    unchanged: dict[str, str] = field(default_factory=dict)  # param -> why (no grad, zero grad, lr 0, ...)
+    frozen_flow: list[tuple[int, str, int]] = field(default_factory=list)  # (step, module, frozen params)
+    eval_mode: list[tuple[int, list[str]]] = field(default_factory=list)  # training steps with modules in eval
+    train_mode_eval: tuple[int, list[str]] | None = None  # first no-grad forward in training mode
+    nonfinite: dict[str, Any] | None = None
+    checks: list[int] = field(default_factory=list)  # steps that were checked
+    loss_seen: bool = False
+
+
+class Observer:
+    """Installs the hooks on ``model`` and ``optimizers`` (and ``criterion``, ``scheduler``); removes them all."""
+
+    def __init__(self, model: nn.Module, optimizers: Sequence[torch.optim.Optimizer], *, every: int,
+                 probe: Probe | None, criterion: nn.Module | None = None, scheduler: Any = None,
+                 on_check: Callable[[int], None] | None = None, sample: int = DEFAULT_SAMPLE) -> None:
+        self.model, self.optimizers, self.every, self.probe = model, list(optimizers), every, probe
+        self.criterion, self.scheduler, self.on_check, self.sample = criterion, scheduler, on_check, sample
+        self.seen = Seen(scheduler=scheduler, optimizer=self.optimizers[0])
+        self.params = dict(model.named_parameters())
+        self.names = {id(p): n for n, p in self.params.items()}
+        self.modal = [(n, m) for n, m in model.named_modules() if isinstance(m, MODAL)
+                      and not (isinstance(m, DROPOUT) and m.p == 0)]
+        total = sum(p.numel() for p in self.params.values())
+        frozen = sum(p.numel() for p in self.params.values() if not p.requires_grad)
+        # Freezing most of a model (fine-tuning a backbone, adapters) is deliberate; one layer is not.
+        self.frozen_modules = [] if frozen * 2 >= total else [
+            (n, m) for n, m in model.named_modules()
+            if (own := list(m.parameters(recurse=False))) and not any(p.requires_grad for p in own)]
+        self.first_layer = next(((n, m) for n, m in model.named_modules()
+                                 if n and layer_kind(m) in ("linear", "conv")), None)
+        self.due = True
+        self.armed = False
+        self.paused = False
+        self.last_args: tuple[Any, ...] | None = None
+        self._handles: list[Any] = []
+        self._temporary: list[Any] = []
+        self._grad_seen: set[str] = set()
+        self._first_grad: set[str] = set()
+        self._pending: list[tuple[int, torch.Tensor]] = []
+        self._step_of_last_loss = -1
+        self._scheduler_step: Any = None
+        self._snapshots: dict[str, torch.Tensor] = {}
+
+    # -- install / remove ----------------------------------------------------------
+    def install(self) -> "Observer":
+        self._handles.append(self.model.register_forward_pre_hook(self._before_forward))
+        clock = self.optimizers[0]
+        self._handles.append(clock.register_step_pre_hook(self._before_step))
+        self._handles.append(clock.register_step_post_hook(self._after_step))
+        if self.criterion is not None:
+            self._handles.append(self.criterion.register_forward_hook(self._after_criterion))
+        if self.scheduler is not None:
+            original = self.scheduler.step
+
+            def counted_step(*args: Any, **kwargs: Any) -> Any:
+                self.seen.scheduler_calls.append(self.seen.step)
+                return original(*args, **kwargs)
+
+            self.scheduler.step = counted_step
+            self._scheduler_step = counted_step
+        self._snapshots = {n: subsample(p.detach().reshape(-1), self.sample) for n, p in self.params.items()
+                           if p.requires_grad and id(p) in self.optimizer_ids()}
+        self._lr = self._current_lr()
+        self.seen.lr_changes.append((0, self._lr))
+        return self
+
+    def remove(self) -> None:
+        self._disarm()
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+        if self._scheduler_step is not None and self.scheduler.__dict__.get("step") is self._scheduler_step:
+            del self.scheduler.__dict__["step"]
+        self._scheduler_step = None
+
+    @contextlib.contextmanager
+    def pause(self) -> Iterator[None]:
+        """Hooks see nothing inside (the watcher's own forward passes)."""
+        was = self.paused
+        self.paused = True
+        try:
+            with self.probe.paused() if self.probe is not None else contextlib.nullcontext():
+                yield
+        finally:
+            self.paused = was
+
+    def optimizer_ids(self) -> set[int]:
+        return {id(p) for opt in self.optimizers for group in opt.param_groups for p in group["params"]}
+
+    def _current_lr(self) -> float:
+        groups = self.optimizers[0].param_groups
+        return float(groups[0].get("lr", math.nan)) if groups else math.nan
+
+    # -- forward -------------------------------------------------------------------
+    def _before_forward(self, module: nn.Module, args: tuple[Any, ...]) -> None:
+        if self.paused:
+            return
+        if torch.is_grad_enabled():
+            self.last_args = args
+            if self.due and not self.armed:
+                self._arm()
+        elif self.modal and self.seen.train_mode_eval is None:
+            training = [n for n, m in self.modal if m.training]
+            if training:
+                self.seen.train_mode_eval = (self.seen.step, training)
+
+    def _arm(self) -> None:
+        """Turn on the check-step hooks for the coming forward and backward pass."""
+        self.armed = True
+        step = self.seen.step
+        if self.probe is not None:
+            self.probe.begin_step()
+        in_eval = [n for n, m in self.modal if not m.training and not _frozen(m)]
+        if in_eval:
+            self.seen.eval_mode.append((step, in_eval))
+        if step > 0:
+            self._first_grad = set()
+            for name, p in self.params.items():
+                if p.requires_grad:
+                    self._temporary.append(p.register_hook(self._grad_hook(name, p)))
+        for name, m in self.frozen_modules:
+            self._temporary.append(m.register_forward_pre_hook(self._frozen_hook(name, m)))
+        if self.first_layer is not None:
+            self._temporary.append(self.first_layer[1].register_forward_pre_hook(self._input_hook))
+
+    def _disarm(self) -> None:
+        for handle in self._temporary:
+            handle.remove()
+        self._temporary.clear()
+        self.armed = False
+
+    def _grad_hook(self, name: str, p: nn.Parameter) -> Callable[[torch.Tensor], None]:
+        def hook(grad: torch.Tensor) -> None:
+            if name in self._first_grad or self.paused:
+                return
+            self._first_grad.add(name)  # later backward passes of this step accumulate on purpose
+            old = p.grad
+            if old is not None:
+                old_norm = float(old.detach().float().norm())
+                if old_norm > 0:
+                    self.seen.carried.append((self.seen.step, name, old_norm, float(grad.detach().float().norm())))
+        return hook
+
+    def _frozen_hook(self, name: str, module: nn.Module) -> Callable[..., None]:
+        def hook(_m: nn.Module, args: tuple[Any, ...]) -> None:
+            if self.paused or not torch.is_grad_enabled():
+                return
+            if any(isinstance(a, torch.Tensor) and a.requires_grad for a in args):
+                n = sum(p.numel() for p in module.parameters(recurse=False))
+                self.seen.frozen_flow.append((self.seen.step, name, n))
+        return hook
+
+    def _input_hook(self, _m: nn.Module, args: tuple[Any, ...]) -> None:
+        x = args[0] if args else None
+        if self.paused or not isinstance(x, torch.Tensor) or not x.is_floating_point() or not x.numel():
+            return
+        flat = x.detach().float().reshape(-1)
+        rms, top = torch.stack([flat.square().mean().sqrt(), flat.abs().max()]).tolist()
+        self.seen.input_scale.append((self.seen.step, rms, top))
+
+    # -- the loss and the labels ---------------------------------------------------------
+    def _after_criterion(self, _m: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+        if self.paused or not torch.is_grad_enabled() or not isinstance(output, torch.Tensor):
+            return
+        self.take_loss(output, inputs[1] if len(inputs) > 1 else None)
+
+    def take_loss(self, loss: torch.Tensor, y: torch.Tensor | None = None) -> None:
+        """The step's loss (and targets): the first one given per optimizer step is kept."""
+        step = self.seen.step
+        if step == self._step_of_last_loss:
+            return
+        self._step_of_last_loss = step
+        self.seen.loss_seen = True
+        value = loss.detach()
+        if value.numel() != 1:
+            value = value.float().mean()
+        if value.device.type == "cpu":
+            v = float(value)
+            self.seen.losses.append((step, v))
+            if not math.isfinite(v) and self.seen.nonfinite is None:
+                self.locate_nonfinite(step, "loss")
+        else:
+            self._pending.append((step, value))
+        if isinstance(y, torch.Tensor) and (y.device.type == "cpu" or self.due):
+            labels = _class_labels(y)
+            if labels is not None:
+                values, counts = labels.unique(return_counts=True)
+                self.seen.labels.append(LabelBatch(step, int(labels.numel()),
+                                                   dict(zip(values.tolist(), counts.tolist()))))
+
+    def flush_losses(self) -> None:
+        """Losses kept on an accelerator, copied to the host in one go (at checks)."""
+        if not self._pending:
+            return
+        values = torch.stack([v.float().reshape(()) for _, v in self._pending]).cpu().tolist()
+        self.seen.losses += [(s, v) for (s, _), v in zip(self._pending, values)]
+        self._pending.clear()
+        if self.seen.nonfinite is None and not all(math.isfinite(v) for v in values):
+            bad = next(s for (s, _), v in zip(self.seen.losses[-len(values):], values) if not math.isfinite(v))
+            self.seen.nonfinite = {"step": bad, "where": "the loss", "detail": "the loss is NaN/Inf"}
+
+    # -- the optimizer step ---------------------------------------------------------------
+    def _before_step(self, _opt: Any, _args: Any, _kwargs: Any) -> None:
+        if self.armed and self.probe is not None and not self.paused:
+            self.probe.snapshot_weights()
+
+    def _after_step(self, _opt: Any, _args: Any, _kwargs: Any) -> None:
+        if self.paused:
+            return
+        step = self.seen.step
+        lr = self._current_lr()
+        if lr != self._lr:
+            self._lr = lr
+            self.seen.lr_changes.append((step + 1, lr))
+        checked = self.armed
+        if checked:
+            self._collect(step)
+            self._disarm()
+        self.seen.step += 1
+        self.due = self.seen.step % self.every == 0
+        if checked:
+            self.seen.checks.append(step)
+            self.flush_losses()
+            if self.on_check is not None:
+                self.on_check(step)
+
+    def _collect(self, step: int) -> None:
+        """The check step's probe record, gradient norms, orphans and unchanged parameters."""
+        if self.probe is not None:
+            self.probe.read_weight_grads()
+            self.seen.records.append(self.probe.end_step(step))
+        with_grad = [(n, p) for n, p in self.params.items() if p.grad is not None]
+        norms = torch.stack([p.grad.detach().float().norm() for _, p in with_grad]).tolist() if with_grad else []
+        self.seen.grad_norms = dict(zip((n for n, _ in with_grad), norms))
+        self._grad_seen.update(n for (n, _), v in zip(with_grad, norms) if v != 0)
+        in_optimizer = self.optimizer_ids()
+        self.seen.orphans = [n for n, p in with_grad if id(p) not in in_optimizer]
+        for name in list(self._snapshots):
+            p = self.params[name]
+            if not torch.equal(subsample(p.detach().reshape(-1), self.sample), self._snapshots[name]):
+                del self._snapshots[name]
+        self.seen.unchanged = {n: self._why_unchanged(n) for n in self._snapshots}
+        if self.seen.nonfinite is None:
+            bad = [n for n, v in self.seen.grad_norms.items() if not math.isfinite(v)]
+            if bad or (self.seen.records and _nonfinite_layer(self.seen.records[-1]) is not None):
+                self.locate_nonfinite(step, "gradients" if bad else "activations")
+
+    def _why_unchanged(self, name: str) -> str:
+        p = self.params[name]
+        lr = next((g.get("lr") for opt in self.optimizers for g in opt.param_groups
+                   if any(q is p for q in g["params"])), None)
+        if lr == 0:
+            return "its optimizer group's learning rate is 0"
+        if name not in self._grad_seen:
+            return ("it never received a gradient (not used in the forward pass, or used through .detach() / "
+                    ".data)") if name not in self.seen.grad_norms else "its gradient is always exactly 0"
+        return "it received gradients, but optimizer.step() did not change it"
+
+    # -- where NaN / Inf first appears --------------------------------------------------------
+    def locate_nonfinite(self, step: int, noticed_in: str) -> None:
+        """Name the first parameter, module output or gradient that holds NaN/Inf."""
+        found: dict[str, Any] = {"step": step, "noticed_in": noticed_in}
+        bad_param = next((n for n, p in self.params.items() if not bool(torch.isfinite(p.detach()).all())), None)
+        if bad_param is not None:
+            found |= {"where": f"parameter '{bad_param}'", "detail": f"the weights of '{bad_param}' hold NaN/Inf"}
+        elif noticed_in == "gradients" or (noticed_in == "activations" and self.seen.records):
+            found |= _from_record(self.seen.records[-1]) if self.seen.records else {}
+            if "where" not in found:
+                bad = next(n for n, v in self.seen.grad_norms.items() if not math.isfinite(v))
+                found |= {"where": f"the gradient of '{bad}'",
+                          "detail": f"the forward pass is finite; the gradient of '{bad}' holds NaN/Inf"}
+        elif self.last_args is not None:
+            found |= self._replay()
+        found.setdefault("where", noticed_in)
+        found.setdefault("detail", f"NaN/Inf in {noticed_in}")
+        self.seen.nonfinite = found
+
+    def _replay(self) -> dict[str, Any]:
+        """Run the last training forward pass again, watching every module's output."""
+        first: list[str] = []
+
+        def hook(name: str) -> Callable[..., None]:
+            def check(_m: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+                if not first and not _all_finite(output) and _all_finite(inputs):
+                    first.append(name)
+            return check
+
+        args = tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in self.last_args or ())
+        buffers = [b.detach().clone() for b in self.model.buffers()]
+        devices = sorted({p.device.index for p in self.params.values() if p.device.type == "cuda"})
+        handles = [m.register_forward_hook(hook(n or type(m).__name__)) for n, m in self.model.named_modules()]
+        try:
+            with self.pause(), torch.random.fork_rng(devices=devices), torch.no_grad():
+                out = self.model(*args)
+        except Exception as exc:  # a forward pass that fails on its own is the user's to see, not ours
+            return {"detail": f"the forward pass could not be replayed ({type(exc).__name__})"}
+        finally:
+            for h in handles:
+                h.remove()
+            for saved, b in zip(buffers, self.model.buffers()):
+                b.copy_(saved)
+        if first:
+            kind = type(self.model.get_submodule(first[0])).__name__ if first[0] in dict(
+                self.model.named_modules()) else ""
+            return {"where": f"module '{first[0]}'", "module_type": kind,
+                    "detail": f"the output of '{first[0]}' ({kind}) is the first to hold NaN/Inf while its "
+                              f"inputs are finite"}
+        if _all_finite(out):
+            return {"where": "the loss", "detail": "the model's outputs are finite; the loss computed from them "
+                                                    "is NaN/Inf (a log or a division of 0?)"}
+        return {"where": "the model's output", "detail": "the model's output holds NaN/Inf"}
+
+
+def _frozen(m: nn.Module) -> bool:
+    """A batch norm whose parameters are all frozen (or that has none) kept in eval mode on purpose."""
+    own = list(m.parameters(recurse=False))
+    return isinstance(m, nn.modules.batchnorm._BatchNorm) and own != [] and not any(p.requires_grad for p in own)
+
+
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return not value.is_floating_point() or bool(torch.isfinite(value).all())
+    if isinstance(value, (list, tuple)):
+        return all(_all_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    return True
+
+
+def _class_labels(y: torch.Tensor) -> torch.Tensor | None:
+    """Class indices from targets: integer labels, one-hot / probability rows, or 0/1 floats; else None."""
+    y = y.detach()
+    if y.dim() == 1 and not y.is_floating_point() and y.dtype != torch.bool:
+        return y.cpu()
+    if y.dim() == 2 and y.is_floating_point() and y.shape[1] > 1:
+        return y.argmax(1).cpu()
+    if y.dim() == 1 and y.is_floating_point() and bool(((y == 0) | (y == 1)).all()):
+        return y.long().cpu()
+    return None
+
+
+def _nonfinite_layer(record: ProbeRecord) -> str | None:
+    for layer in record.layers:
+        for q in (layer.activation, layer.backprop_grad, layer.weight_grad):
+            if q is not None and (q.nan_count or q.inf_count):
+                return layer.name
+    return None
+
+
+def _from_record(record: ProbeRecord) -> dict[str, Any]:
+    """Where a probe record first shows NaN/Inf: activations in forward order, then gradients from the output back."""
+    for layer in record.layers:
+        a = layer.activation
+        if a is not None and (a.nan_count or a.inf_count):
+            return {"where": f"module '{layer.name}'",
+                    "detail": f"the output of '{layer.name}' is the first probed activation to hold NaN/Inf"}
+    for layer in reversed(record.layers):
+        g = layer.backprop_grad
+        if g is not None and (g.nan_count or g.inf_count):
+            return {"where": f"the gradient at '{layer.name}'",
+                    "detail": f"the forward pass is finite; going back from the loss, the gradient of the output "
+                              f"of '{layer.name}' is the first to hold NaN/Inf"}
+    return {}

@@ -1,0 +1,422 @@
+"""The rules: from what the hooks saw (:class:`trainlab.watcher.observe.Seen`) to findings.
+
+Each rule is a function ``rule(seen, final) -> Finding | None`` registered under a finding id;
+:func:`judge` runs them all at every check step (``final`` at the end of the run). A rule fires
+once: the watcher keeps the first finding of each id.
+
+Thresholds, each fixed from its source before any benchmark loop was run (the benchmark's README
+section says so again):
+
+* gradients (AUTOTRAINER, ICSE 2021, ``monitor.py``): *vanishing* when the first weight layer's
+  gradient is below ``VANISH`` = 1e-3 of the last's; *exploding* when above ``EXPLODE`` = 100
+  (AUTOTRAINER uses 70 on L2 norms; we compare per-entry RMS, so layer sizes do not enter, and use
+  the 100x spread of Glorot & Bengio's Figure 7 and of :mod:`trainlab.report.verdicts`), or when the
+  total gradient norm grows ``GROWTH`` = 1e3 times over its value at step 0. Both must hold at two
+  checks in a row.
+* dead ReLU: at least ``DEAD`` = 70% of a layer's units never positive on the batch (AUTOTRAINER's
+  gamma and DeepDiagnosis's dead-node threshold), two checks in a row.
+* saturated: more than ``SATURATED`` = 50% of a tanh/sigmoid/softsign layer's units where its slope
+  is below 5% of its largest (DeepDiagnosis: more than half; the probes' threshold), two checks in a row.
+* update ratio: the median over weight layers of ||dW|| / ||W|| outside ``UPDATE_BAND`` =
+  [1e-5, 1e-1] (DeepDiagnosis's learning-rate band around CS231n's 1e-3), two checks in a row.
+* loss: windows of ``WINDOW`` = 10 steps. *diverging*: a window's mean above 3 times the first
+  window's (trainlab's divergence rule, :func:`trainlab.loop.is_diverging`); *flat*: after 50 steps,
+  no window ever 5% below the first (TheDeepChecker's 5% stagnation); *oscillating*: over the last six
+  windows, TheDeepChecker's smoothness (1 - direction changes / changes) below 0.5, their means
+  spanning more than half their average, and no progress (the loss still above half its start and
+  the last window not 10% below the first of the six).
+* input scale: the first Linear/Conv layer's input with RMS above 10, largest value above 100
+  (raw 8-bit pixels), or RMS below 0.01 (inputs normalized twice).
+* labels (batches of at least 8 with class labels): *constant* when the last 10 batches all hold
+  one and the same label; *unshuffled* when, over the last ``LABEL_WINDOW`` batches, the mean
+  label entropy of a batch is below half of the entropy of all of them together (a shuffled batch
+  comes close to the whole), with at least two labels seen.
+* learning-rate schedule: the scheduler belongs to another optimizer; or it is stepped after every
+  batch and the rate falls below 1% of its start (an epoch schedule stepped per batch; OneCycleLR and
+  CyclicLR are per-batch schedules and excepted); or, at the end, it was never stepped, or stepped
+  without the rate ever changing.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Callable
+
+from trainlab.loop.records import is_diverging
+from trainlab.probe.records import ProbeRecord
+from trainlab.probe.stats import RELU_FAMILY, SATURATING
+from trainlab.watcher.findings import Finding
+from trainlab.watcher.observe import Seen
+
+VANISH, EXPLODE, GROWTH = 1e-3, 100.0, 1e3
+DEAD, SATURATED = 0.7, 0.5
+UPDATE_BAND = (1e-5, 1e-1)
+WINDOW, DIVERGENCE_FACTOR, FLAT_AFTER, FLAT_DROP = 10, 3.0, 50, 0.05
+OSCILLATION_WINDOWS, SMOOTHNESS, SWING = 6, 0.5, 0.5
+INPUT_RMS_HIGH, INPUT_MAX_HIGH, INPUT_RMS_LOW = 10.0, 100.0, 0.01
+MIN_LABEL_BATCH, CONSTANT_BATCHES = 8, 10
+PER_BATCH_SCHEDULES = ("OneCycleLR", "CyclicLR")
+
+Rule = Callable[[Seen, bool], "Finding | None"]
+RULES: dict[str, Rule] = {}
+
+
+def rule(id: str) -> Callable[[Rule], Rule]:
+    def wrap(fn: Rule) -> Rule:
+        if id in RULES:
+            raise ValueError(f"rule {id!r} registered twice")
+        RULES[id] = fn
+        return fn
+    return wrap
+
+
+def judge(seen: Seen, known: set[str], *, final: bool = False) -> list[Finding]:
+    """New findings (ids not in ``known``) from every rule."""
+    out = []
+    for id, fn in RULES.items():
+        if id in known:
+            continue
+        found = fn(seen, final)
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _names(names: list[str], limit: int = 4) -> str:
+    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+# -- the loop itself -------------------------------------------------------------------------
+@rule("grad-accumulation")
+def _grad_accumulation(seen: Seen, final: bool) -> Finding | None:
+    if not seen.carried:
+        return None
+    step = seen.carried[0][0]
+    at_step = [c for c in seen.carried if c[0] == step]
+    old = math.sqrt(sum(c[2] ** 2 for c in at_step))
+    new = math.sqrt(sum(c[3] ** 2 for c in at_step))
+    return Finding("grad-accumulation", step,
+                   f"{len(at_step)} parameter(s) ({_names([c[1] for c in at_step])}) still held gradients from before "
+                   f"the previous optimizer.step() when this step's arrived (norm {old:.3g} carried, {new:.3g} new): "
+                   "optimizer.zero_grad() is not called between steps",
+                   numbers={"parameters": [c[1] for c in at_step], "carried_norm": old, "new_norm": new})
+
+
+@rule("not-in-optimizer")
+def _not_in_optimizer(seen: Seen, final: bool) -> Finding | None:
+    if not seen.orphans:
+        return None
+    return Finding("not-in-optimizer", seen.checks[-1],
+                   f"{len(seen.orphans)} parameter(s) get gradients but are in no optimizer group: "
+                   f"{_names(seen.orphans)}", numbers={"parameters": seen.orphans})
+
+
+@rule("never-updated")
+def _never_updated(seen: Seen, final: bool) -> Finding | None:
+    if seen.step < 10 or not seen.unchanged:
+        return None
+    names = list(seen.unchanged)
+    reasons = sorted(set(seen.unchanged.values()))
+    return Finding("never-updated", seen.checks[-1] if seen.checks else seen.step,
+                   f"{len(names)} parameter(s) in the optimizer have not changed in {seen.step} steps "
+                   f"({_names(names)}): {'; '.join(reasons)}", numbers={"parameters": seen.unchanged})
+
+
+@rule("frozen-by-mistake")
+def _frozen(seen: Seen, final: bool) -> Finding | None:
+    if not seen.frozen_flow:
+        return None
+    step = seen.frozen_flow[0][0]
+    modules = list(dict.fromkeys(name for s, name, _ in seen.frozen_flow if s == step))
+    return Finding("frozen-by-mistake", step,
+                   f"{_names(modules)} {'has' if len(modules) == 1 else 'have'} requires_grad=False, yet gradients "
+                   "flow through to layers before it that train", numbers={"modules": modules})
+
+
+@rule("eval-mode-training")
+def _eval_mode(seen: Seen, final: bool) -> Finding | None:
+    if not seen.eval_mode:
+        return None
+    step, names = seen.eval_mode[0]
+    return Finding("eval-mode-training", step,
+                   f"{_names(names)} {'is' if len(names) == 1 else 'are'} in eval mode during a training step "
+                   "(gradients on, followed by optimizer.step())", numbers={"modules": names})
+
+
+@rule("train-mode-eval")
+def _train_mode_eval(seen: Seen, final: bool) -> Finding | None:
+    if seen.train_mode_eval is None:
+        return None
+    step, names = seen.train_mode_eval
+    return Finding("train-mode-eval", step,
+                   f"a forward pass without gradients (evaluation?) ran with {_names(names)} in training mode",
+                   numbers={"modules": names})
+
+
+@rule("non-finite")
+def _non_finite(seen: Seen, final: bool) -> Finding | None:
+    if seen.nonfinite is None:
+        return None
+    found = seen.nonfinite
+    finding = Finding("non-finite", int(found["step"]), f"NaN/Inf first seen in {found.get('where')}: "
+                                                        f"{found.get('detail')}", numbers=dict(found))
+    before = [v for s, v in seen.losses if s < found["step"] and math.isfinite(v)]
+    if len(before) >= 2 * WINDOW and is_diverging(statistics.fmean(before[-WINDOW:]),
+                                                  statistics.fmean(before[:WINDOW]), DIVERGENCE_FACTOR):
+        finding = finding.explained("diverging")
+    return finding
+
+
+# -- the loss ---------------------------------------------------------------------------------
+def _windows(seen: Seen) -> list[tuple[int, float]]:
+    """(last step, mean) of consecutive windows of ``WINDOW`` finite losses."""
+    out = []
+    values = seen.losses
+    for start in range(0, len(values) - WINDOW + 1, WINDOW):
+        chunk = values[start:start + WINDOW]
+        out.append((chunk[-1][0], statistics.fmean(v for _, v in chunk)))
+    return out
+
+
+@rule("diverging")
+def _diverging(seen: Seen, final: bool) -> Finding | None:
+    windows = _windows(seen)
+    if len(windows) < 2 or not math.isfinite(windows[0][1]):
+        return None
+    first = windows[0][1]
+    for step, mean in windows[1:]:
+        if is_diverging(mean, first, DIVERGENCE_FACTOR):
+            what = "is NaN/Inf" if not math.isfinite(mean) else f"is {mean:.3g}, {mean / first:.1f}x"
+            return Finding("diverging", step, f"the training loss over the last {WINDOW} steps {what} its first "
+                                              f"{WINDOW} steps' mean ({first:.3g})",
+                           numbers={"first_window": first, "window": mean})
+    return None
+
+
+@rule("loss-flat")
+def _loss_flat(seen: Seen, final: bool) -> Finding | None:
+    windows = _windows(seen)
+    if not windows or windows[-1][0] < FLAT_AFTER or not all(math.isfinite(m) for _, m in windows):
+        return None
+    first = windows[0][1]
+    best = min(m for _, m in windows)
+    if first == 0 or best < first - FLAT_DROP * abs(first):
+        return None
+    return Finding("loss-flat", windows[-1][0],
+                   f"after {windows[-1][0] + 1} steps the training loss has not fallen {FLAT_DROP:.0%} below where "
+                   f"it started ({first:.4g}; best {WINDOW}-step mean {best:.4g})",
+                   numbers={"first_window": first, "best_window": best, "steps": windows[-1][0] + 1})
+
+
+@rule("loss-oscillating")
+def _loss_oscillating(seen: Seen, final: bool) -> Finding | None:
+    windows = _windows(seen)
+    if len(windows) < OSCILLATION_WINDOWS + 1:
+        return None
+    start = windows[0][1]
+    recent = [m for _, m in windows[-OSCILLATION_WINDOWS:]]
+    if not all(math.isfinite(m) for m in recent) or not math.isfinite(start):
+        return None
+    changes = [b - a for a, b in zip(recent, recent[1:])]
+    turns = sum(1 for a, b in zip(changes, changes[1:]) if a * b < 0)
+    smoothness = 1 - turns / len(changes)
+    mean = statistics.fmean(recent)
+    swing = (max(recent) - min(recent)) / mean if mean > 0 else 0.0
+    stuck = mean > 0.5 * start and recent[-1] > 0.9 * recent[0]
+    if smoothness < SMOOTHNESS and swing > SWING and stuck:
+        return Finding("loss-oscillating", windows[-1][0],
+                       f"over the last {OSCILLATION_WINDOWS * WINDOW} steps the loss's {WINDOW}-step means changed "
+                       f"direction {turns} times in {len(changes)} and span {swing:.0%} of their mean "
+                       f"({min(recent):.3g} to {max(recent):.3g}), without falling",
+                       numbers={"window_means": recent, "smoothness": smoothness, "swing": swing})
+    return None
+
+
+# -- inside the network -------------------------------------------------------------------------
+def _two_in_a_row(seen: Seen, test: Callable[[ProbeRecord], "tuple[str, dict] | None"]) -> tuple[int, str, dict] | None:
+    if len(seen.records) < 2:
+        return None
+    last, before = test(seen.records[-1]), test(seen.records[-2])
+    if last is None or before is None:
+        return None
+    return seen.records[-1].step, last[0], last[1]
+
+
+def _weight_rms(record: ProbeRecord) -> list[tuple[str, float]]:
+    out = []
+    for layer in record.layers:
+        g = layer.weight_grad
+        if g is not None and math.isfinite(g.var) and math.isfinite(g.mean):
+            out.append((layer.name, math.sqrt(g.var + g.mean ** 2)))
+    return out
+
+
+def _gradient_spread(record: ProbeRecord, *, vanishing: bool) -> tuple[str, dict] | None:
+    rms = _weight_rms(record)
+    if len(rms) < 2 or rms[-1][1] == 0:
+        return None
+    (first, a), (last, b) = rms[0], rms[-1]
+    ratio = a / b
+    if (vanishing and ratio < VANISH) or (not vanishing and ratio > EXPLODE):
+        return (f"the weight gradients of the first layer '{first}' are {ratio:.2g} times those of the last "
+                f"layer '{last}' (RMS {a:.3g} against {b:.3g})", {"ratio": ratio, "first": a, "last": b})
+    return None
+
+
+@rule("vanishing-gradient")
+def _vanishing(seen: Seen, final: bool) -> Finding | None:
+    hit = _two_in_a_row(seen, lambda r: _gradient_spread(r, vanishing=True))
+    return None if hit is None else Finding("vanishing-gradient", hit[0], hit[1], numbers=hit[2])
+
+
+@rule("exploding-gradient")
+def _exploding(seen: Seen, final: bool) -> Finding | None:
+    hit = _two_in_a_row(seen, lambda r: _gradient_spread(r, vanishing=False))
+    if hit is not None:
+        return Finding("exploding-gradient", hit[0], hit[1], numbers=hit[2])
+    norms = [math.sqrt(sum(rms ** 2 for _, rms in _weight_rms(r))) for r in seen.records]
+    if len(norms) >= 3 and norms[0] > 0 and all(n > GROWTH * norms[0] for n in norms[-2:]):
+        return Finding("exploding-gradient", seen.records[-1].step,
+                       f"the weight gradients grew {norms[-1] / norms[0]:.3g} times since step {seen.records[0].step}",
+                       numbers={"growth": norms[-1] / norms[0]})
+    return None
+
+
+def _dead(record: ProbeRecord) -> tuple[str, dict] | None:
+    worst = max(((l.name, l.activation.dead_fraction) for l in record.layers if l.kind == "activation"
+                 and l.activation_fn in RELU_FAMILY and l.activation is not None
+                 and l.activation.dead_fraction is not None), key=lambda t: t[1], default=None)
+    if worst is None or worst[1] < DEAD:
+        return None
+    return f"{worst[1]:.0%} of the units of '{worst[0]}' never activate on the batch", {"layer": worst[0],
+                                                                                         "dead": worst[1]}
+
+
+@rule("dead-relu")
+def _dead_relu(seen: Seen, final: bool) -> Finding | None:
+    hit = _two_in_a_row(seen, _dead)
+    return None if hit is None else Finding("dead-relu", hit[0], hit[1], numbers=hit[2])
+
+
+def _saturation(record: ProbeRecord) -> tuple[str, dict] | None:
+    worst = max(((l.name, l.activation_fn, l.activation.saturated_fraction) for l in record.layers
+                 if l.activation_fn in SATURATING and l.activation is not None
+                 and l.activation.saturated_fraction is not None), key=lambda t: t[2], default=None)
+    if worst is None or worst[2] <= SATURATED:
+        return None
+    return (f"{worst[2]:.0%} of the units of '{worst[0]}' ({worst[1]}) sit where its slope is below 5% of its "
+            "largest", {"layer": worst[0], "saturated": worst[2]})
+
+
+@rule("saturated")
+def _saturated(seen: Seen, final: bool) -> Finding | None:
+    hit = _two_in_a_row(seen, _saturation)
+    return None if hit is None else Finding("saturated", hit[0], hit[1], numbers=hit[2])
+
+
+def _update(record: ProbeRecord) -> tuple[str, dict] | None:
+    ratios = [l.update_ratio for l in record.layers if l.update_ratio is not None and math.isfinite(l.update_ratio)]
+    if not ratios:
+        return None
+    median = statistics.median(ratios)
+    low, high = UPDATE_BAND
+    if low <= median <= high:
+        return None
+    factor = 1e-3 / median if median > 0 else math.inf
+    way = "too small: the learning rate is probably too low" if median < low else \
+        "too large: the learning rate is probably too high"
+    return (f"the median update ||dW||/||W|| is {median:.2g} (about 1e-3 is typical), {way}",
+            {"median": median, "suggested_factor": factor})
+
+
+@rule("update-ratio")
+def _update_ratio(seen: Seen, final: bool) -> Finding | None:
+    hit = _two_in_a_row(seen, _update)
+    if hit is None:
+        return None
+    factor = hit[2]["suggested_factor"]
+    advice = (f"Multiply the learning rate by about {factor:.2g} (the ratio should be near 1e-3)."
+              if math.isfinite(factor) else "")
+    return Finding("update-ratio", hit[0], hit[1], advice=advice, numbers=hit[2])
+
+
+@rule("input-scale")
+def _input_scale(seen: Seen, final: bool) -> Finding | None:
+    for step, rms, top in seen.input_scale:
+        if rms > INPUT_RMS_HIGH or top > INPUT_MAX_HIGH:
+            return Finding("input-scale", step, f"the first layer's inputs have RMS {rms:.3g} and reach {top:.3g} "
+                                                "(standardized inputs have RMS about 1)",
+                           numbers={"rms": rms, "max": top})
+        if 0 < rms < INPUT_RMS_LOW:
+            return Finding("input-scale", step, f"the first layer's inputs have RMS {rms:.3g}, far below 1 "
+                                                "(normalized twice?)", numbers={"rms": rms, "max": top})
+    return None
+
+
+# -- the data and the schedule ----------------------------------------------------------------------
+def _entropy(counts: dict[int, int]) -> float:
+    n = sum(counts.values())
+    return -sum(c / n * math.log2(c / n) for c in counts.values() if c)
+
+
+@rule("constant-labels")
+def _constant_labels(seen: Seen, final: bool) -> Finding | None:
+    batches = [b for b in seen.labels if b.size >= MIN_LABEL_BATCH][-CONSTANT_BATCHES:]
+    if len(batches) < CONSTANT_BATCHES or any(len(b.counts) != 1 for b in batches):
+        return None
+    labels = {next(iter(b.counts)) for b in batches}
+    if len(labels) != 1:
+        return None
+    return Finding("constant-labels", batches[-1].step,
+                   f"the last {len(batches)} batches all hold the single label {labels.pop()}",
+                   numbers={"batches": len(batches)})
+
+
+@rule("unshuffled")
+def _unshuffled(seen: Seen, final: bool) -> Finding | None:
+    batches = [b for b in seen.labels if b.size >= MIN_LABEL_BATCH]
+    if len(batches) < CONSTANT_BATCHES:
+        return None
+    pooled: dict[int, int] = {}
+    for b in batches:
+        for label, count in b.counts.items():
+            pooled[label] = pooled.get(label, 0) + count
+    whole = _entropy(pooled)
+    within = statistics.fmean(_entropy(b.counts) for b in batches)
+    if len(pooled) < 2 or whole < 0.5 or within >= 0.5 * whole:
+        return None
+    return Finding("unshuffled", batches[-1].step,
+                   f"a batch's labels carry {within:.2f} bits on average against {whole:.2f} bits for the last "
+                   f"{len(batches)} batches together: labels come in runs",
+                   numbers={"within_bits": within, "pooled_bits": whole})
+
+
+@rule("lr-schedule")
+def _lr_schedule(seen: Seen, final: bool) -> Finding | None:
+    sched = seen.scheduler
+    if sched is None:
+        return None
+    name = type(sched).__name__
+    optimizer = getattr(sched, "optimizer", None)
+    if seen.optimizer is not None and optimizer is not None and optimizer is not seen.optimizer:
+        return Finding("lr-schedule", 0, f"the {name} given belongs to another optimizer: it can never change "
+                                         "this one's learning rate")
+    calls, steps = seen.scheduler_calls, seen.step
+    start = seen.lr_changes[0][1]
+    lr = seen.lr_changes[-1][1]
+    if name not in PER_BATCH_SCHEDULES and steps >= 20 and len(calls) >= 0.9 * steps and start > 0 \
+            and lr < 0.01 * start:
+        return Finding("lr-schedule", seen.lr_changes[-1][0],
+                       f"{name}.step() is called after every batch ({len(calls)} calls in {steps} steps) and the "
+                       f"rate fell from {start:.3g} to {lr:.3g}: an epoch schedule stepped per batch",
+                       numbers={"calls": len(calls), "steps": steps, "start": start, "now": lr})
+    if final and steps >= 1:
+        if not calls:
+            return Finding("lr-schedule", steps, f"{name}.step() was never called in {steps} optimizer steps",
+                           numbers={"calls": 0, "steps": steps})
+        if len(seen.lr_changes) == 1:
+            return Finding("lr-schedule", steps, f"{name}.step() was called {len(calls)} times and the learning "
+                                                 f"rate never changed from {start:.3g}",
+                           numbers={"calls": len(calls), "steps": steps})
+    return None
