@@ -111,6 +111,7 @@ class Observer:
     # -- install / remove ----------------------------------------------------------
     def install(self) -> "Observer":
         self._handles.append(self.model.register_forward_pre_hook(self._before_forward))
+        self._handles.append(self.model.register_forward_hook(self._after_forward, with_kwargs=True))
         clock = self.optimizers[0]
         self._handles.append(clock.register_step_pre_hook(self._before_step))
         self._handles.append(clock.register_step_post_hook(self._after_step))
@@ -170,6 +171,15 @@ class Observer:
             training = [n for n, m in self.modal if m.training]
             if training:
                 self.seen.train_mode_eval = (self.seen.step, training)
+
+    def _after_forward(self, _m: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
+        """A model that returns its own loss (``output.loss``, as Hugging Face models do) needs no ``w.loss``."""
+        if self.paused or not torch.is_grad_enabled() or self.criterion is not None:
+            return
+        loss = output.get("loss") if isinstance(output, dict) else getattr(output, "loss", None)
+        if isinstance(loss, torch.Tensor) and loss.numel() == 1 and loss.requires_grad:
+            labels = kwargs.get("labels")
+            self.take_loss(loss, labels if isinstance(labels, torch.Tensor) else None)
 
     def _arm(self) -> None:
         """Turn on the check-step hooks for the coming forward and backward pass."""
