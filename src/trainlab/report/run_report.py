@@ -7,7 +7,16 @@ from typing import Any
 from trainlab.errors import UserError
 from trainlab.files import atomic_write_text
 from trainlab.report import plots
-from trainlab.report.html import Section, bullets, figure, key_values, render_page, write_experiment_report
+from trainlab.report.html import (
+    Section,
+    bullets,
+    figure,
+    key_values,
+    paragraph,
+    render_page,
+    table,
+    write_experiment_report,
+)
 from trainlab.report.verdicts import probe_verdicts, training_verdicts
 from trainlab.runs import RunDir, is_population_dir, is_reproduction_dir, read_results
 
@@ -44,6 +53,16 @@ def probe_figures(records: list[Any]) -> list[tuple[str, bytes]]:
     return [(caption, plots.png_bytes(fig)) for caption, fig in figs]
 
 
+def findings_html(findings: list[dict[str, Any]]) -> str:
+    """A watched run's findings, causes first: id, step, evidence and advice; consequences say what they follow."""
+    if not findings:
+        return paragraph("No finding: the watcher's rules saw nothing wrong in this loop.")
+    rows = [{"finding": f["id"], "first seen at step": f["step"], "evidence": f["evidence"],
+             "advice": f.get("advice", ""), "follows from": f.get("explained_by") or ""}
+            for f in sorted(findings, key=lambda f: (f.get("explained_by") is not None, f["step"]))]
+    return table(rows)
+
+
 def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     """Write ``report.html`` (into ``out`` or the run directory) for a training run; return its path."""
     from trainlab.probe import has_probes, read_probes
@@ -59,9 +78,11 @@ def write_run_report(run_dir: str | Path, out: str | Path | None = None) -> Path
     probe_records = probe_log.records("probe") if probe_log else []
     train_records = probe_log.records("train") if probe_log else []
     records = probe_records or train_records
-    verdicts = training_verdicts(metrics, summary) + probe_verdicts(records)
-    sections = [Section("Verdicts", bullets(verdicts)),
-                Section("Outcome", key_values(summary or {"status": "unfinished"}))]
+    watched = run.is_watched()
+    verdicts = ([] if watched else training_verdicts(metrics, summary)) + probe_verdicts(records)
+    sections = [Section("Findings of trainlab.watch", findings_html(run.findings()))] if watched else []
+    sections += [Section("Verdicts", bullets(verdicts)),
+                 Section("Outcome", key_values(summary or {"status": "unfinished"}))]
     if metrics:
         sections.append(Section("Curves", figure(plots.png_bytes(plots.training_curves(metrics)), "Loss and accuracy; "
                                                  "the shaded band is the gap between validation and training loss")))

@@ -40,6 +40,11 @@ MODAL: tuple[type[nn.Module], ...] = DROPOUT + (nn.modules.batchnorm._BatchNorm,
 """Modules whose forward pass depends on ``train()`` / ``eval()``."""
 LABEL_WINDOW = 50
 """How many recent label batches the data rules look at."""
+WINDOW = 10
+"""Losses are judged as means of consecutive windows of this many steps."""
+KEEP_LOSSES = 10_000
+"""Per-step losses kept in memory (older ones live on in their windows' means)."""
+RECENT_RECORDS = 3
 
 
 @dataclass(frozen=True)
@@ -50,18 +55,37 @@ class LabelBatch:
 
 
 @dataclass
+class LossWindows:
+    """Means of consecutive windows of ``WINDOW`` losses, folded in as they complete."""
+
+    means: list[tuple[int, float]] = field(default_factory=list)  # (last step, mean)
+    best: float = math.inf
+    used: int = 0  # entries of Seen.losses folded in so far
+
+    def sync(self, losses: list[tuple[int, float]]) -> None:
+        while len(losses) - self.used >= WINDOW:
+            chunk = losses[self.used:self.used + WINDOW]
+            self.used += WINDOW
+            mean = math.fsum(v for _, v in chunk) / WINDOW
+            self.means.append((chunk[-1][0], mean))
+            if mean < self.best:
+                self.best = mean
+
+
+@dataclass
 class Seen:
     """Everything the hooks saw, for :mod:`trainlab.watcher.rules` to judge."""
 
     step: int = 0  # optimizer steps taken
     losses: list[tuple[int, float]] = field(default_factory=list)  # (step, loss), one per optimizer step
-    records: list[ProbeRecord] = field(default_factory=list)  # probe records of check steps
+    records: deque = field(default_factory=lambda: deque(maxlen=RECENT_RECORDS))  # recent checks' probe records
+    first_record: ProbeRecord | None = None
     lr_changes: list[tuple[int, float]] = field(default_factory=list)  # (step, lr of group 0) when it changed
     scheduler_calls: list[int] = field(default_factory=list)  # optimizer steps taken at each scheduler.step()
     scheduler: Any = None
     optimizer: Any = None  # the optimizer whose steps are counted
     labels: deque = field(default_factory=lambda: deque(maxlen=LABEL_WINDOW))
-    input_scale: list[tuple[int, float, float]] = field(default_factory=list)  # (step, rms, max |x|)
+    input_scale: deque = field(default_factory=lambda: deque(maxlen=RECENT_RECORDS))  # (step, rms, max |x|)
     carried: list[tuple[int, str, float, float]] = field(default_factory=list)  # (step, param, |old|, |new|)
     grad_norms: dict[str, float] = field(default_factory=dict)  # at the last check
     orphans: list[str] = field(default_factory=list)  # got gradients, in no optimizer group (last check)
@@ -72,6 +96,28 @@ class Seen:
     nonfinite: dict[str, Any] | None = None
     checks: list[int] = field(default_factory=list)  # steps that were checked
     loss_seen: bool = False
+    loss_windows: LossWindows = field(default_factory=LossWindows)
+    judged_windows: int = 0  # windows already judged (rules look at the ones after)
+    since_check: list[float] = field(default_factory=list)  # losses since the last check
+
+    def windows(self) -> list[tuple[int, float]]:
+        """Every complete loss window so far, ``(last step, mean)``."""
+        self.loss_windows.sync(self.losses)
+        return self.loss_windows.means
+
+    def add_loss(self, step: int, value: float) -> None:
+        self.losses.append((step, value))
+        self.since_check.append(value)
+        if len(self.losses) > 2 * KEEP_LOSSES:
+            self.loss_windows.sync(self.losses)
+            drop = min(self.loss_windows.used, len(self.losses) - KEEP_LOSSES)
+            del self.losses[:drop]
+            self.loss_windows.used -= drop
+
+    def add_record(self, record: ProbeRecord) -> None:
+        if self.first_record is None:
+            self.first_record = record
+        self.records.append(record)
 
 
 class Observer:
@@ -188,7 +234,7 @@ class Observer:
         if self.probe is not None:
             self.probe.begin_step()
         in_eval = [n for n, m in self.modal if not m.training and not _frozen(m)]
-        if in_eval:
+        if in_eval and not self.seen.eval_mode:
             self.seen.eval_mode.append((step, in_eval))
         if step > 0:
             self._first_grad = set()
@@ -214,7 +260,7 @@ class Observer:
             old = p.grad
             if old is not None:
                 old_norm = float(old.detach().float().norm())
-                if old_norm > 0:
+                if old_norm > 0 and (not self.seen.carried or self.seen.carried[0][0] == self.seen.step):
                     self.seen.carried.append((self.seen.step, name, old_norm, float(grad.detach().float().norm())))
         return hook
 
@@ -222,7 +268,8 @@ class Observer:
         def hook(_m: nn.Module, args: tuple[Any, ...]) -> None:
             if self.paused or not torch.is_grad_enabled():
                 return
-            if any(isinstance(a, torch.Tensor) and a.requires_grad for a in args):
+            first = self.seen.frozen_flow[0][0] if self.seen.frozen_flow else self.seen.step
+            if first == self.seen.step and any(isinstance(a, torch.Tensor) and a.requires_grad for a in args):
                 n = sum(p.numel() for p in module.parameters(recurse=False))
                 self.seen.frozen_flow.append((self.seen.step, name, n))
         return hook
@@ -253,7 +300,7 @@ class Observer:
             value = value.float().mean()
         if value.device.type == "cpu":
             v = float(value)
-            self.seen.losses.append((step, v))
+            self.seen.add_loss(step, v)
             if not math.isfinite(v) and self.seen.nonfinite is None:
                 self.locate_nonfinite(step, "loss")
         else:
@@ -270,10 +317,12 @@ class Observer:
         if not self._pending:
             return
         values = torch.stack([v.float().reshape(()) for _, v in self._pending]).cpu().tolist()
-        self.seen.losses += [(s, v) for (s, _), v in zip(self._pending, values)]
+        steps = [s for s, _ in self._pending]
         self._pending.clear()
+        for s, v in zip(steps, values):
+            self.seen.add_loss(s, v)
         if self.seen.nonfinite is None and not all(math.isfinite(v) for v in values):
-            bad = next(s for (s, _), v in zip(self.seen.losses[-len(values):], values) if not math.isfinite(v))
+            bad = next(s for s, v in zip(steps, values) if not math.isfinite(v))
             self.seen.nonfinite = {"step": bad, "where": "the loss", "detail": "the loss is NaN/Inf"}
 
     # -- the optimizer step ---------------------------------------------------------------
@@ -305,7 +354,7 @@ class Observer:
         """The check step's probe record, gradient norms, orphans and unchanged parameters."""
         if self.probe is not None:
             self.probe.read_weight_grads()
-            self.seen.records.append(self.probe.end_step(step))
+            self.seen.add_record(self.probe.end_step(step))
         with_grad = [(n, p) for n, p in self.params.items() if p.grad is not None]
         norms = torch.stack([p.grad.detach().float().norm() for _, p in with_grad]).tolist() if with_grad else []
         self.seen.grad_norms = dict(zip((n for n, _ in with_grad), norms))

@@ -46,12 +46,12 @@ from trainlab.loop.records import is_diverging
 from trainlab.probe.records import ProbeRecord
 from trainlab.probe.stats import RELU_FAMILY, SATURATING
 from trainlab.watcher.findings import Finding
-from trainlab.watcher.observe import Seen
+from trainlab.watcher.observe import WINDOW, Seen
 
 VANISH, EXPLODE, GROWTH = 1e-3, 100.0, 1e3
 DEAD, SATURATED = 0.7, 0.5
 UPDATE_BAND = (1e-5, 1e-1)
-WINDOW, DIVERGENCE_FACTOR, FLAT_AFTER, FLAT_DROP = 10, 3.0, 50, 0.05
+DIVERGENCE_FACTOR, FLAT_AFTER, FLAT_DROP = 3.0, 50, 0.05
 OSCILLATION_WINDOWS, SMOOTHNESS, SWING = 6, 0.5, 0.5
 INPUT_RMS_HIGH, INPUT_MAX_HIGH, INPUT_RMS_LOW = 10.0, 100.0, 0.01
 MIN_LABEL_BATCH, CONSTANT_BATCHES = 8, 10
@@ -71,7 +71,7 @@ def rule(id: str) -> Callable[[Rule], Rule]:
 
 
 def judge(seen: Seen, known: set[str], *, final: bool = False) -> list[Finding]:
-    """New findings (ids not in ``known``) from every rule."""
+    """New findings (ids not in ``known``) from every rule; loss windows are judged once each."""
     out = []
     for id, fn in RULES.items():
         if id in known:
@@ -79,6 +79,7 @@ def judge(seen: Seen, known: set[str], *, final: bool = False) -> list[Finding]:
         found = fn(seen, final)
         if found is not None:
             out.append(found)
+    seen.judged_windows = len(seen.windows())
     return out
 
 
@@ -161,31 +162,20 @@ def _non_finite(seen: Seen, final: bool) -> Finding | None:
     found = seen.nonfinite
     finding = Finding("non-finite", int(found["step"]), f"NaN/Inf first seen in {found.get('where')}: "
                                                         f"{found.get('detail')}", numbers=dict(found))
-    before = [v for s, v in seen.losses if s < found["step"] and math.isfinite(v)]
-    if len(before) >= 2 * WINDOW and is_diverging(statistics.fmean(before[-WINDOW:]),
-                                                  statistics.fmean(before[:WINDOW]), DIVERGENCE_FACTOR):
+    before = [m for s, m in seen.windows() if s < found["step"] and math.isfinite(m)]
+    if len(before) >= 2 and is_diverging(before[-1], before[0], DIVERGENCE_FACTOR):
         finding = finding.explained("diverging")
     return finding
 
 
 # -- the loss ---------------------------------------------------------------------------------
-def _windows(seen: Seen) -> list[tuple[int, float]]:
-    """(last step, mean) of consecutive windows of ``WINDOW`` finite losses."""
-    out = []
-    values = seen.losses
-    for start in range(0, len(values) - WINDOW + 1, WINDOW):
-        chunk = values[start:start + WINDOW]
-        out.append((chunk[-1][0], statistics.fmean(v for _, v in chunk)))
-    return out
-
-
 @rule("diverging")
 def _diverging(seen: Seen, final: bool) -> Finding | None:
-    windows = _windows(seen)
+    windows = seen.windows()
     if len(windows) < 2 or not math.isfinite(windows[0][1]):
         return None
     first = windows[0][1]
-    for step, mean in windows[1:]:
+    for step, mean in windows[max(1, seen.judged_windows):]:
         if is_diverging(mean, first, DIVERGENCE_FACTOR):
             what = "is NaN/Inf" if not math.isfinite(mean) else f"is {mean:.3g}, {mean / first:.1f}x"
             return Finding("diverging", step, f"the training loss over the last {WINDOW} steps {what} its first "
@@ -196,11 +186,12 @@ def _diverging(seen: Seen, final: bool) -> Finding | None:
 
 @rule("loss-flat")
 def _loss_flat(seen: Seen, final: bool) -> Finding | None:
-    windows = _windows(seen)
-    if not windows or windows[-1][0] < FLAT_AFTER or not all(math.isfinite(m) for _, m in windows):
+    windows = seen.windows()
+    if not windows or windows[-1][0] < FLAT_AFTER or not math.isfinite(windows[0][1]) \
+            or not math.isfinite(windows[-1][1]):
         return None
     first = windows[0][1]
-    best = min(m for _, m in windows)
+    best = seen.loss_windows.best
     if first == 0 or best < first - FLAT_DROP * abs(first):
         return None
     return Finding("loss-flat", windows[-1][0],
@@ -211,7 +202,7 @@ def _loss_flat(seen: Seen, final: bool) -> Finding | None:
 
 @rule("loss-oscillating")
 def _loss_oscillating(seen: Seen, final: bool) -> Finding | None:
-    windows = _windows(seen)
+    windows = seen.windows()
     if len(windows) < OSCILLATION_WINDOWS + 1:
         return None
     start = windows[0][1]
@@ -275,11 +266,14 @@ def _exploding(seen: Seen, final: bool) -> Finding | None:
     hit = _two_in_a_row(seen, lambda r: _gradient_spread(r, vanishing=False))
     if hit is not None:
         return Finding("exploding-gradient", hit[0], hit[1], numbers=hit[2])
-    norms = [math.sqrt(sum(rms ** 2 for _, rms in _weight_rms(r))) for r in seen.records]
-    if len(norms) >= 3 and norms[0] > 0 and all(n > GROWTH * norms[0] for n in norms[-2:]):
+    if seen.first_record is None or len(seen.records) < 2 or seen.records[-2] is seen.first_record:
+        return None
+    start, *recent = (math.sqrt(sum(rms ** 2 for _, rms in _weight_rms(r)))
+                      for r in (seen.first_record, seen.records[-2], seen.records[-1]))
+    if start > 0 and all(n > GROWTH * start for n in recent):
         return Finding("exploding-gradient", seen.records[-1].step,
-                       f"the weight gradients grew {norms[-1] / norms[0]:.3g} times since step {seen.records[0].step}",
-                       numbers={"growth": norms[-1] / norms[0]})
+                       f"the weight gradients grew {recent[-1] / start:.3g} times since step {seen.first_record.step}",
+                       numbers={"growth": recent[-1] / start})
     return None
 
 
@@ -343,7 +337,7 @@ def _update_ratio(seen: Seen, final: bool) -> Finding | None:
 
 @rule("input-scale")
 def _input_scale(seen: Seen, final: bool) -> Finding | None:
-    for step, rms, top in seen.input_scale:
+    for step, rms, top in list(seen.input_scale)[-1:]:
         if rms > INPUT_RMS_HIGH or top > INPUT_MAX_HIGH:
             return Finding("input-scale", step, f"the first layer's inputs have RMS {rms:.3g} and reach {top:.3g} "
                                                 "(standardized inputs have RMS about 1)",

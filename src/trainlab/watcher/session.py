@@ -30,14 +30,17 @@ from torch import nn
 from trainlab.errors import UserError
 from trainlab.probe import Probe, ProbeConfig
 from trainlab.watcher.findings import Finding
-from trainlab.watcher.observe import Observer
+from trainlab.watcher.observe import WINDOW, Observer
 from trainlab.watcher.record import RunRecorder
-from trainlab.watcher.rules import WINDOW, judge
+from trainlab.watcher.rules import judge
 from trainlab.watcher.status import StatusLine
 
 CAUSES: dict[str, tuple[str, ...]] = {
     "non-finite": ("diverging",),
     "constant-labels": ("unshuffled",),
+    "saturated": ("input-scale",),
+    "exploding-gradient": ("input-scale",),
+    "dead-relu": ("diverging", "input-scale"),
     "loss-flat": ("not-in-optimizer", "never-updated", "frozen-by-mistake", "grad-accumulation", "constant-labels",
                   "unshuffled", "lr-schedule", "vanishing-gradient", "saturated", "dead-relu", "update-ratio",
                   "input-scale"),
@@ -85,7 +88,6 @@ class Watcher:
         self.probe: Probe | None = None
         self.recorder: RunRecorder | None = None
         self._board: Any = None
-        self._losses_at_last_check = 0
 
     # -- the context --------------------------------------------------------------------
     def __enter__(self) -> "Watcher":
@@ -187,10 +189,10 @@ class Watcher:
         return new
 
     def _window_loss(self) -> float | None:
-        losses = self.observer.seen.losses
-        fresh = losses[self._losses_at_last_check:]
-        self._losses_at_last_check = len(losses)
-        return statistics.fmean(v for _, v in fresh) if fresh else None
+        """The mean loss since the last check (None when no loss was seen)."""
+        seen = self.observer.seen
+        fresh, seen.since_check = seen.since_check, []
+        return statistics.fmean(fresh) if fresh else None
 
     def _recent_loss(self) -> float | None:
         losses = self.observer.seen.losses if self.observer else []
