@@ -1,15 +1,14 @@
 """Plain-language verdicts from probe records and training metrics ("layer 4 saturated at step 2,000").
 
-Rules of thumb, each with where it comes from:
+The thresholds are the watcher's (:mod:`trainlab.watcher.rules`, where each one's source is given),
+so a report and ``trainlab.watch`` judge the same numbers the same way:
 
-* saturated: more than half of a layer's units in the flat part of its
-  nonlinearity (Glorot & Bengio 2010 watched the top sigmoid layer saturate);
-* dead: more than half of a ReLU layer's units never active on the probe batch (CS231n);
+* saturated: more than half of a layer's units in the flat part of its nonlinearity;
+* dead: at least 70% of a ReLU layer's units never active on the probe batch;
 * NaN/Inf: any, anywhere (counted by the probe, never dropped);
 * vanishing/exploding: back-propagated gradient std changing more than 100x
   from the last layer to the first (Glorot & Bengio's Figure 7);
-* update ratio: ||dW|| / ||W|| far from about 1e-3 (CS231n: below 1e-4 the
-  learning rate is probably too low, above 1e-2 too high).
+* update ratio: ||dW|| / ||W|| outside [1e-5, 1e-1], two decades around CS231n's 1e-3.
 """
 from __future__ import annotations
 
@@ -18,9 +17,15 @@ import statistics
 from typing import Any, Mapping, Sequence
 
 from trainlab.probe.records import ProbeRecord
+from trainlab.watcher.rules import DEAD, EXPLODE, SATURATED, UPDATE_BAND
 
-SATURATED, DEAD, SPREAD = 0.5, 0.5, 100.0
-UPDATE_LOW, UPDATE_HIGH = 1e-4, 1e-2
+SPREAD = EXPLODE
+UPDATE_LOW, UPDATE_HIGH = UPDATE_BAND
+
+
+def _over(value: float, limit: float, word: str) -> bool:
+    """The watcher's comparisons: saturated above half, dead from 70% on."""
+    return value >= limit if word == "dead" else value > limit
 
 
 def _name(layer: Any, position: int) -> str:
@@ -37,7 +42,7 @@ def probe_verdicts(records: Sequence[ProbeRecord]) -> list[str]:
     for i in act_index:
         layer0 = records[0].layers[i]
         for field, limit, word in (("saturated_fraction", SATURATED, "saturated"), ("dead_fraction", DEAD, "dead")):
-            hit = next((r for r in records if (getattr(r.layers[i].activation, field) or 0) > limit), None)
+            hit = next((r for r in records if _over(getattr(r.layers[i].activation, field) or 0, limit, word)), None)
             if hit is not None:
                 value = getattr(hit.layers[i].activation, field)
                 detail = "units in the flat part of the nonlinearity" if word == "saturated" else \
