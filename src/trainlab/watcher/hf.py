@@ -81,7 +81,9 @@ class WatchCallback(TrainerCallback):
         if model is None or optimizer is None:
             return
         inner = unwrap_optimizer(optimizer)
-        self.watcher = Watcher(model, inner, scheduler=watched_scheduler(lr_scheduler, inner), **self.options)
+        total = getattr(state, "max_steps", None)
+        self.watcher = Watcher(model, inner, scheduler=watched_scheduler(lr_scheduler, inner),
+                               total_steps=total if isinstance(total, int) and total > 0 else None, **self.options)
         self.watcher.__enter__()
         self._open = True
 

@@ -19,6 +19,7 @@ derives from the ``Callback`` of each that is installed).
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -88,7 +89,9 @@ class WatchCallback(*_BASES):  # type: ignore[misc]
         # The first scheduler of the first optimizer (the one whose steps the watcher counts), else the first.
         scheduler = next((s for s in schedulers if getattr(s, "optimizer", None) is optimizers[0]),
                          schedulers[0] if schedulers else None)
-        self.watcher = Watcher(pl_module, optimizers, scheduler=scheduler, **self.options)
+        total = getattr(trainer, "estimated_stepping_batches", None)
+        total = int(total) if isinstance(total, (int, float)) and math.isfinite(total) and total > 0 else None
+        self.watcher = Watcher(pl_module, optimizers, scheduler=scheduler, total_steps=total, **self.options)
         self.watcher.__enter__()
         self._open = True
         # Mixed precision with a gradient scaler hands on_before_backward the scaled loss: take it after the step.
@@ -150,4 +153,4 @@ def _begin_step(watcher: Watcher | None) -> None:
     """
     observer = watcher.observer if watcher is not None else None
     if observer is not None and observer.due and not observer.armed and not observer.paused:
-        observer._arm()
+        observer.begin_step()

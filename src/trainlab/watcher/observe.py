@@ -84,6 +84,7 @@ class Seen:
     scheduler_calls: list[int] = field(default_factory=list)  # optimizer steps taken at each scheduler.step()
     scheduler: Any = None
     optimizer: Any = None  # the optimizer whose steps are counted
+    total_steps: int | None = None  # how long the run will be, when the loop says so
     labels: deque = field(default_factory=lambda: deque(maxlen=LABEL_WINDOW))
     input_scale: deque = field(default_factory=lambda: deque(maxlen=RECENT_RECORDS))  # (step, rms, max |x|)
     carried: list[tuple[int, str, float, float]] = field(default_factory=list)  # (step, param, |old|, |new|)
@@ -125,10 +126,11 @@ class Observer:
 
     def __init__(self, model: nn.Module, optimizers: Sequence[torch.optim.Optimizer], *, every: int,
                  probe: Probe | None, criterion: nn.Module | None = None, scheduler: Any = None,
-                 on_check: Callable[[int], None] | None = None, sample: int = DEFAULT_SAMPLE) -> None:
+                 on_check: Callable[[int], None] | None = None, sample: int = DEFAULT_SAMPLE,
+                 total_steps: int | None = None) -> None:
         self.model, self.optimizers, self.every, self.probe = model, list(optimizers), every, probe
         self.criterion, self.scheduler, self.on_check, self.sample = criterion, scheduler, on_check, sample
-        self.seen = Seen(scheduler=scheduler, optimizer=self.optimizers[0])
+        self.seen = Seen(scheduler=scheduler, optimizer=self.optimizers[0], total_steps=total_steps)
         self.params = dict(model.named_parameters())
         self.names = {id(p): n for n, p in self.params.items()}
         self.modal = [(n, m) for n, m in model.named_modules() if isinstance(m, MODAL)
@@ -153,6 +155,7 @@ class Observer:
         self._step_of_last_loss = -1
         self._scheduler_step: Any = None
         self._snapshots: dict[str, torch.Tensor] = {}
+        self._in_optimizer: set[int] = set()
 
     # -- install / remove ----------------------------------------------------------
     def install(self) -> "Observer":
@@ -211,8 +214,7 @@ class Observer:
             return
         if torch.is_grad_enabled():
             self.last_args = args
-            if self.due and not self.armed:
-                self._arm()
+            self.begin_step()
         elif self.modal and self.seen.train_mode_eval is None:
             training = [n for n, m in self.modal if m.training]
             if training:
@@ -227,9 +229,17 @@ class Observer:
             labels = kwargs.get("labels")
             self.take_loss(loss, labels if isinstance(labels, torch.Tensor) else None)
 
+    def begin_step(self) -> None:
+        """A training step starts: on a check step, arm its hooks (once). Called by the model's forward
+        pre-hook and by ``optimizer.step``'s pre-hook; adapters whose framework does not call the
+        watched module's forward (Lightning's ``training_step``) call it themselves."""
+        if self.due and not self.armed and not self.paused:
+            self._arm()
+
     def _arm(self) -> None:
         """Turn on the check-step hooks for the coming forward and backward pass."""
         self.armed = True
+        self._in_optimizer = self.optimizer_ids()
         step = self.seen.step
         if self.probe is not None:
             self.probe.begin_step()
@@ -239,7 +249,8 @@ class Observer:
         if step > 0:
             self._first_grad = set()
             for name, p in self.params.items():
-                if p.requires_grad:
+                # a parameter in no optimizer is never zeroed by optimizer.zero_grad(): not-in-optimizer says so
+                if p.requires_grad and id(p) in self._in_optimizer:
                     self._temporary.append(p.register_hook(self._grad_hook(name, p)))
         for name, m in self.frozen_modules:
             self._temporary.append(m.register_forward_pre_hook(self._frozen_hook(name, m)))
@@ -327,7 +338,10 @@ class Observer:
 
     # -- the optimizer step ---------------------------------------------------------------
     def _before_step(self, _opt: Any, _args: Any, _kwargs: Any) -> None:
-        if self.armed and self.probe is not None and not self.paused:
+        if self.paused:
+            return
+        self.begin_step()  # optimizer.step(closure) runs the forward pass after this hook
+        if self.armed and self.probe is not None:
             self.probe.snapshot_weights()
 
     def _after_step(self, _opt: Any, _args: Any, _kwargs: Any) -> None:

@@ -32,9 +32,11 @@ section says so again):
   label entropy of a batch is below half of the entropy of all of them together (a shuffled batch
   comes close to the whole), with at least two labels seen.
 * learning-rate schedule: the scheduler belongs to another optimizer; or it is stepped after every
-  batch and the rate falls below 1% of its start (an epoch schedule stepped per batch; OneCycleLR and
+  batch and the rate falls below 1% of its start within the first ``EARLY`` = 500 steps (or half of
+  ``total_steps`` when the watcher is told it): an epoch schedule stepped per batch (OneCycleLR and
   CyclicLR are per-batch schedules and excepted); or, at the end, it was never stepped, or stepped
-  without the rate ever changing.
+  without the rate ever changing. (The ``EARLY`` horizon was added after an adapter test showed the
+  rule firing on Hugging Face's default per-step linear decay at the end of a 128-step run.)
 """
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ OSCILLATION_WINDOWS, SMOOTHNESS, SWING = 6, 0.5, 0.5
 INPUT_RMS_HIGH, INPUT_MAX_HIGH, INPUT_RMS_LOW = 10.0, 100.0, 0.01
 MIN_LABEL_BATCH, CONSTANT_BATCHES = 8, 10
 PER_BATCH_SCHEDULES = ("OneCycleLR", "CyclicLR")
+EARLY = 500
 
 Rule = Callable[[Seen, bool], "Finding | None"]
 RULES: dict[str, Rule] = {}
@@ -393,15 +396,17 @@ def _lr_schedule(seen: Seen, final: bool) -> Finding | None:
         return None
     name = type(sched).__name__
     optimizer = getattr(sched, "optimizer", None)
-    if seen.optimizer is not None and optimizer is not None and optimizer is not seen.optimizer:
+    if seen.optimizer is not None and optimizer is not None and not _same_optimizer(optimizer, seen.optimizer):
         return Finding("lr-schedule", 0, f"the {name} given belongs to another optimizer: it can never change "
                                          "this one's learning rate")
     calls, steps = seen.scheduler_calls, seen.step
     start = seen.lr_changes[0][1]
     lr = seen.lr_changes[-1][1]
-    if name not in PER_BATCH_SCHEDULES and steps >= 20 and len(calls) >= 0.9 * steps and start > 0 \
-            and lr < 0.01 * start:
-        return Finding("lr-schedule", seen.lr_changes[-1][0],
+    collapsed = next((s for s, v in seen.lr_changes if start > 0 and v < 0.01 * start), None)
+    horizon = min(EARLY, seen.total_steps // 2) if seen.total_steps else EARLY
+    if name not in PER_BATCH_SCHEDULES and steps >= 20 and len(calls) >= 0.9 * steps and collapsed is not None \
+            and collapsed <= horizon:
+        return Finding("lr-schedule", collapsed,
                        f"{name}.step() is called after every batch ({len(calls)} calls in {steps} steps) and the "
                        f"rate fell from {start:.3g} to {lr:.3g}: an epoch schedule stepped per batch",
                        numbers={"calls": len(calls), "steps": steps, "start": start, "now": lr})
@@ -414,3 +419,16 @@ def _lr_schedule(seen: Seen, final: bool) -> Finding | None:
                                                  f"rate never changed from {start:.3g}",
                            numbers={"calls": len(calls), "steps": steps})
     return None
+
+
+def _same_optimizer(a: object, b: object) -> bool:
+    """The same optimizer, also through wrappers (Accelerate's ``AcceleratedOptimizer`` holds ``.optimizer``)."""
+    def unwrap(o: object) -> object:
+        for _ in range(4):
+            inner = getattr(o, "optimizer", None)
+            if inner is None or inner is o:
+                break
+            o = inner
+        return o
+
+    return unwrap(a) is unwrap(b) or getattr(a, "param_groups", None) is getattr(b, "param_groups", 0)

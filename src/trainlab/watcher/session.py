@@ -59,13 +59,14 @@ class Watcher:
     written); ``criterion``: the loss module, so the loss and labels are seen without ``w.loss``;
     ``scheduler``: the learning-rate scheduler, to judge its use; ``layers``: module names to probe
     (default: found by type); ``status``: the live line and the findings on stderr;
-    ``tensorboard``: a log folder for TensorBoard scalars and histograms.
+    ``tensorboard``: a log folder for TensorBoard scalars and histograms; ``total_steps``: how many
+    optimizer steps the run will take, if known (it sharpens the learning-rate schedule rule).
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer], *,
                  every: int = 50, out: str | Path | None = None, criterion: nn.Module | None = None,
                  scheduler: Any = None, layers: Sequence[str] | None = None, status: bool = True,
-                 tensorboard: str | Path | None = None) -> None:
+                 tensorboard: str | Path | None = None, total_steps: int | None = None) -> None:
         if not isinstance(model, nn.Module):
             raise UserError(f"watch() needs the model (an nn.Module) first, got {type(model).__name__}")
         optimizers = [optimizer] if isinstance(optimizer, torch.optim.Optimizer) else list(optimizer or [])
@@ -77,12 +78,15 @@ class Watcher:
         if criterion is not None and not isinstance(criterion, nn.Module):
             raise UserError("watch(criterion=...) takes a loss module such as nn.CrossEntropyLoss(); for a loss "
                             "function, leave it out and call w.loss(loss, y) in the loop")
+        if total_steps is not None and (not isinstance(total_steps, int) or total_steps < 1):
+            raise UserError(f"watch(total_steps=...) must be a whole number of steps >= 1, got {total_steps!r}")
         if scheduler is not None and not hasattr(scheduler, "step"):
             raise UserError("watch(scheduler=...) takes a torch.optim.lr_scheduler scheduler")
         self.model, self.optimizers, self.every, self.out = model, optimizers, every, out
         self.criterion, self.scheduler, self.layers = criterion, scheduler, layers
         self.status = StatusLine(enabled=status)
         self.tensorboard = tensorboard
+        self.total_steps = total_steps
         self._findings: dict[str, Finding] = {}
         self.observer: Observer | None = None
         self.probe: Probe | None = None
@@ -94,7 +98,8 @@ class Watcher:
         try:
             self.probe = self._make_probe()
             self.observer = Observer(self.model, self.optimizers, every=self.every, probe=self.probe,
-                                     criterion=self.criterion, scheduler=self.scheduler, on_check=self._check)
+                                     criterion=self.criterion, scheduler=self.scheduler, on_check=self._check,
+                                     total_steps=self.total_steps)
             if self.out is not None:
                 self.recorder = RunRecorder(self.out, self.describe(), device=self._device(), probe=self.probe)
             if self.tensorboard is not None:
