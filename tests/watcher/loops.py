@@ -2,6 +2,7 @@
 whose every line a bug can be put into (no zero_grad, a scheduler stepped per batch, evaluation without eval())."""
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Callable, Iterable, Iterator
 
 import pytest
@@ -84,18 +85,20 @@ def train(model: nn.Module, optimizer: torch.optim.Optimizer, data: Iterable[Bat
           criterion: nn.Module | None = None, loss_fn: LossFn | None = None, zero_grad: bool = True,
           scheduler: Any = None, scheduler_every: int = 0, evaluate: Callable[[nn.Module], None] | None = None,
           after_backward: Spy | None = None, after_step: Spy | None = None, losses: list[float] | None = None,
-          **kwargs: Any) -> Watcher:
+          watched: bool = True, **kwargs: Any) -> Watcher:
     """``steps`` steps of the plain loop under ``watch(model, optimizer, every=every, ...)``; the watcher returned.
 
     The loss is ``criterion`` (a module the watcher hooks; cross-entropy if neither is given) or ``loss_fn``
     (a function, handed over with ``w.loss(loss, y)``). ``scheduler_every``: call ``scheduler.step()`` after every
     that many batches (0: never). ``evaluate(model)`` runs after each step; ``after_backward(model, step)`` and
     ``after_step(model, step)`` are spies around ``optimizer.step()``; ``losses`` collects each step's loss.
+    ``watched=False`` runs the very same loop without the watcher (and returns an idle one).
     """
     if criterion is None and loss_fn is None:
         criterion = nn.CrossEntropyLoss()
     kwargs.setdefault("status", False)
-    with watch(model, optimizer, every=every, criterion=criterion, scheduler=scheduler, **kwargs) as w:
+    w = watch(model, optimizer, every=every, criterion=criterion, scheduler=scheduler, **kwargs)
+    with w if watched else contextlib.nullcontext():
         for step, (x, y) in zip(range(steps), data):
             if zero_grad:
                 optimizer.zero_grad()
@@ -104,7 +107,8 @@ def train(model: nn.Module, optimizer: torch.optim.Optimizer, data: Iterable[Bat
                 loss = criterion(out, y)
             else:
                 loss = loss_fn(out, y)
-                w.loss(loss, y)
+                if watched:
+                    w.loss(loss, y)
             if losses is not None:
                 losses.append(float(loss.detach()))
             loss.backward()
