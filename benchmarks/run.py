@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def discover(only: str | None) -> list[Path]:
-    files = sorted(HERE.glob("bench_*.py")) + sorted(HERE.glob("*/bench_*.py"))  # watch/bench_watch.py
+    files = sorted(HERE.glob("bench_*.py")) + sorted(HERE.glob("*/bench_*.py"))  # watch/bench_watch_loops.py
     return [f for f in files if only is None or only in f.stem]
 
 

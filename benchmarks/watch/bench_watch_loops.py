@@ -20,8 +20,8 @@ def run(quick: bool) -> list[dict]:
     healthy = [r for r in results if r.case.expected is None]
     caught, quiet = sum(r.correct for r in buggy), sum(r.correct for r in healthy)
     return [
-        {"benchmark": "bench_watch", "case": "buggy loops flagged with the right id", "ours": caught,
+        {"benchmark": "bench_watch_loops", "case": "buggy loops flagged with the right id", "ours": caught,
          "baseline": len(buggy), "unit": "loops", "ratio": caught / len(buggy), "target": "(none)"},
-        {"benchmark": "bench_watch", "case": "correct loops with no finding", "ours": quiet,
+        {"benchmark": "bench_watch_loops", "case": "correct loops with no finding", "ours": quiet,
          "baseline": len(healthy), "unit": "loops", "ratio": quiet / len(healthy), "target": "(none)"},
     ]

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from common import CASES, Case
@@ -96,8 +98,21 @@ def summary(results: list[Result]) -> str:
         recall.append(f"{id} {sum(r.correct for r in mine)}/{len(mine)}")
     lines.append("- per-id recall: " + ", ".join(recall))
     lines.append(f"- time: {sum(r.seconds for r in results):.0f} s for {len(results)} loops "
-                 f"({torch.get_num_threads()} torch threads)")
+                 f"({torch.get_num_threads()} torch threads); {revision()}")
     return "\n".join(lines)
+
+
+def revision() -> str:
+    """The commit the watcher was run at, and whether its source had uncommitted changes."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "src/trainlab/watcher"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "commit unknown"
+    return f"commit {commit}" + (" with uncommitted changes in src/trainlab/watcher" if dirty else "")
 
 
 def evidence(results: list[Result]) -> str:
