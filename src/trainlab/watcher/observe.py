@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Sequence
@@ -61,10 +62,15 @@ class LossWindows:
     means: list[tuple[int, float]] = field(default_factory=list)  # (last step, mean)
     best: float = math.inf
     used: int = 0  # entries of Seen.losses folded in so far
+    first_loss: float = math.nan  # the very first loss (at initialization)
+    first_median: float = math.nan  # the median of the first window: robust to a few wild steps
 
     def sync(self, losses: list[tuple[int, float]]) -> None:
         while len(losses) - self.used >= WINDOW:
             chunk = losses[self.used:self.used + WINDOW]
+            if not self.means:
+                self.first_loss = chunk[0][1]
+                self.first_median = statistics.median(v for _, v in chunk)
             self.used += WINDOW
             mean = math.fsum(v for _, v in chunk) / WINDOW
             self.means.append((chunk[-1][0], mean))
@@ -153,9 +159,10 @@ class Observer:
         self._first_grad: set[str] = set()
         self._pending: list[tuple[int, torch.Tensor]] = []
         self._step_of_last_loss = -1
-        self._scheduler_step: Any = None
+        self._scheduler_base = 0
         self._snapshots: dict[str, torch.Tensor] = {}
         self._in_optimizer: set[int] = set()
+        self._fresh_orphans: list[str] = []
 
     # -- install / remove ----------------------------------------------------------
     def install(self) -> "Observer":
@@ -167,14 +174,7 @@ class Observer:
         if self.criterion is not None:
             self._handles.append(self.criterion.register_forward_hook(self._after_criterion))
         if self.scheduler is not None:
-            original = self.scheduler.step
-
-            def counted_step(*args: Any, **kwargs: Any) -> Any:
-                self.seen.scheduler_calls.append(self.seen.step)
-                return original(*args, **kwargs)
-
-            self.scheduler.step = counted_step
-            self._scheduler_step = counted_step
+            self._scheduler_base = int(getattr(self.scheduler, "last_epoch", 0) or 0)
         self._snapshots = {n: subsample(p.detach().reshape(-1), self.sample) for n, p in self.params.items()
                            if p.requires_grad and id(p) in self.optimizer_ids()}
         self._lr = self._current_lr()
@@ -186,9 +186,6 @@ class Observer:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
-        if self._scheduler_step is not None and self.scheduler.__dict__.get("step") is self._scheduler_step:
-            del self.scheduler.__dict__["step"]
-        self._scheduler_step = None
 
     @contextlib.contextmanager
     def pause(self) -> Iterator[None]:
@@ -252,6 +249,10 @@ class Observer:
                 # a parameter in no optimizer is never zeroed by optimizer.zero_grad(): not-in-optimizer says so
                 if p.requires_grad and id(p) in self._in_optimizer:
                     self._temporary.append(p.register_hook(self._grad_hook(name, p)))
+        self._fresh_orphans = []
+        for name, p in self.params.items():
+            if p.requires_grad and id(p) not in self._in_optimizer:
+                self._temporary.append(p.register_hook(self._orphan_hook(name)))
         for name, m in self.frozen_modules:
             self._temporary.append(m.register_forward_pre_hook(self._frozen_hook(name, m)))
         if self.first_layer is not None:
@@ -273,6 +274,12 @@ class Observer:
                 old_norm = float(old.detach().float().norm())
                 if old_norm > 0 and (not self.seen.carried or self.seen.carried[0][0] == self.seen.step):
                     self.seen.carried.append((self.seen.step, name, old_norm, float(grad.detach().float().norm())))
+        return hook
+
+    def _orphan_hook(self, name: str) -> Callable[[torch.Tensor], None]:
+        def hook(_grad: torch.Tensor) -> None:
+            if not self.paused and name not in self._fresh_orphans:
+                self._fresh_orphans.append(name)
         return hook
 
     def _frozen_hook(self, name: str, module: nn.Module) -> Callable[..., None]:
@@ -348,6 +355,7 @@ class Observer:
         if self.paused:
             return
         step = self.seen.step
+        self.count_scheduler_steps()
         lr = self._current_lr()
         if lr != self._lr:
             self._lr = lr
@@ -364,6 +372,13 @@ class Observer:
             if self.on_check is not None:
                 self.on_check(step)
 
+    def count_scheduler_steps(self) -> None:
+        """``scheduler.step()`` calls so far, read from the scheduler's own counter (``last_epoch``)."""
+        if self.scheduler is not None:
+            calls = int(getattr(self.scheduler, "last_epoch", 0) or 0) - self._scheduler_base
+            while len(self.seen.scheduler_calls) < calls:
+                self.seen.scheduler_calls.append(self.seen.step)
+
     def _collect(self, step: int) -> None:
         """The check step's probe record, gradient norms, orphans and unchanged parameters."""
         if self.probe is not None:
@@ -373,8 +388,8 @@ class Observer:
         norms = torch.stack([p.grad.detach().float().norm() for _, p in with_grad]).tolist() if with_grad else []
         self.seen.grad_norms = dict(zip((n for n, _ in with_grad), norms))
         self._grad_seen.update(n for (n, _), v in zip(with_grad, norms) if v != 0)
-        in_optimizer = self.optimizer_ids()
-        self.seen.orphans = [n for n, p in with_grad if id(p) not in in_optimizer]
+        # a gradient that arrived in this step (a .grad left from before, e.g. by pretraining, does not count)
+        self.seen.orphans = list(self._fresh_orphans)
         for name in list(self._snapshots):
             p = self.params[name]
             if not torch.equal(subsample(p.detach().reshape(-1), self.sample), self._snapshots[name]):
@@ -426,6 +441,9 @@ class Observer:
             return check
 
         args = tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in self.last_args or ())
+        if not _all_finite(args):
+            return {"where": "the input batch", "detail": "the batch given to the model already holds NaN/Inf "
+                                                          "(check the data and its preprocessing)"}
         buffers = [b.detach().clone() for b in self.model.buffers()]
         devices = sorted({p.device.index for p in self.params.values() if p.device.type == "cuda"})
         handles = [m.register_forward_hook(hook(n or type(m).__name__)) for n, m in self.model.named_modules()]

@@ -14,17 +14,19 @@ section says so again):
   total gradient norm grows ``GROWTH`` = 1e3 times over its value at step 0. Both must hold at two
   checks in a row.
 * dead ReLU: at least ``DEAD`` = 70% of a layer's units never positive on the batch (AUTOTRAINER's
-  gamma and DeepDiagnosis's dead-node threshold), two checks in a row.
+  gamma and DeepDiagnosis's dead-node threshold) at a check after the first.
 * saturated: more than ``SATURATED`` = 50% of a tanh/sigmoid/softsign layer's units where its slope
   is below 5% of its largest (DeepDiagnosis: more than half; the probes' threshold), two checks in a row.
 * update ratio: the median over weight layers of ||dW|| / ||W|| outside ``UPDATE_BAND`` =
-  [1e-5, 1e-1] (DeepDiagnosis's learning-rate band around CS231n's 1e-3), two checks in a row.
-* loss: windows of ``WINDOW`` = 10 steps. *diverging*: a window's mean above 3 times the first
-  window's (trainlab's divergence rule, :func:`trainlab.loop.is_diverging`); *flat*: after 50 steps,
-  no window ever 5% below the first (TheDeepChecker's 5% stagnation); *oscillating*: over the last six
-  windows, TheDeepChecker's smoothness (1 - direction changes / changes) below 0.5, their means
-  spanning more than half their average, and no progress (the loss still above half its start and
-  the last window not 10% below the first of the six).
+  [1e-5, 1e-1] (DeepDiagnosis's learning-rate band around CS231n's 1e-3), on the same side at two
+  checks in a row (a ratio of 0 where no gradient arrives is not counted: nothing there is the rate's).
+* loss: windows of ``WINDOW`` = 10 steps. *diverging*: a window's mean above 3 times the start
+  (trainlab's divergence rule, :func:`trainlab.loop.is_diverging`); *flat*: after 50 steps, no
+  window ever 5% below the first window's median (TheDeepChecker's 5% stagnation); *oscillating*:
+  over the last six windows, TheDeepChecker's smoothness (1 - direction changes / changes) below
+  0.5, their means spanning more than half their average, and no progress (the loss still above
+  half its start and the last window not 10% below the first of the six). The start is the first
+  loss or the first window's median, whichever is lower.
 * input scale: the first Linear/Conv layer's input with RMS above 10, largest value above 100
   (raw 8-bit pixels), or RMS below 0.01 (inputs normalized twice).
 * labels (batches of at least 8 with class labels): *constant* when the last 10 batches all hold
@@ -37,6 +39,13 @@ section says so again):
   CyclicLR are per-batch schedules and excepted); or, at the end, it was never stepped, or stepped
   without the rate ever changing. (The ``EARLY`` horizon was added after an adapter test showed the
   rule firing on Hugging Face's default per-step linear decay at the end of a 128-step run.)
+
+Changed after the first run of ``benchmarks/watch`` (its README section gives both runs): the loss
+references were the first window's mean, which a loss exploding in the first steps inflates (three
+missed divergences and oscillations); the gradient spread now leaves the output layer out (as the
+doctor's ``gradient-flow`` does); dead units need one check after the first instead of two; the
+update ratio must be off on the same side twice; parameters that only kept a stale ``.grad`` are no
+longer counted as getting gradients (:mod:`trainlab.watcher.observe`).
 """
 from __future__ import annotations
 
@@ -175,31 +184,37 @@ def _non_finite(seen: Seen, final: bool) -> Finding | None:
 @rule("diverging")
 def _diverging(seen: Seen, final: bool) -> Finding | None:
     windows = seen.windows()
-    if len(windows) < 2 or not math.isfinite(windows[0][1]):
+    first = _start(seen)
+    if len(windows) < 2 or not math.isfinite(first):
         return None
-    first = windows[0][1]
     for step, mean in windows[max(1, seen.judged_windows):]:
         if is_diverging(mean, first, DIVERGENCE_FACTOR):
             what = "is NaN/Inf" if not math.isfinite(mean) else f"is {mean:.3g}, {mean / first:.1f}x"
-            return Finding("diverging", step, f"the training loss over the last {WINDOW} steps {what} its first "
-                                              f"{WINDOW} steps' mean ({first:.3g})",
-                           numbers={"first_window": first, "window": mean})
+            return Finding("diverging", step, f"the training loss over the last {WINDOW} steps {what} the loss at "
+                                              f"the start ({first:.3g})", numbers={"start": first, "window": mean})
     return None
+
+
+def _start(seen: Seen) -> float:
+    """Where the loss started: the first loss or the first window's median, whichever is lower, so that a
+    loss exploding within the first steps cannot raise the reference it is judged against."""
+    seen.windows()
+    w = seen.loss_windows
+    return min(w.first_loss, w.first_median) if math.isfinite(w.first_loss) else w.first_median
 
 
 @rule("loss-flat")
 def _loss_flat(seen: Seen, final: bool) -> Finding | None:
     windows = seen.windows()
-    if not windows or windows[-1][0] < FLAT_AFTER or not math.isfinite(windows[0][1]) \
-            or not math.isfinite(windows[-1][1]):
+    first = seen.loss_windows.first_median  # robust to a wild first step, and not lowered by a lucky one
+    if not windows or windows[-1][0] < FLAT_AFTER or not math.isfinite(first) or not math.isfinite(windows[-1][1]):
         return None
-    first = windows[0][1]
     best = seen.loss_windows.best
     if first == 0 or best < first - FLAT_DROP * abs(first):
         return None
     return Finding("loss-flat", windows[-1][0],
                    f"after {windows[-1][0] + 1} steps the training loss has not fallen {FLAT_DROP:.0%} below where "
-                   f"it started ({first:.4g}; best {WINDOW}-step mean {best:.4g})",
+                   f"it started (first {WINDOW} steps' median {first:.4g}; best {WINDOW}-step mean {best:.4g})",
                    numbers={"first_window": first, "best_window": best, "steps": windows[-1][0] + 1})
 
 
@@ -208,7 +223,7 @@ def _loss_oscillating(seen: Seen, final: bool) -> Finding | None:
     windows = seen.windows()
     if len(windows) < OSCILLATION_WINDOWS + 1:
         return None
-    start = windows[0][1]
+    start = _start(seen)
     recent = [m for _, m in windows[-OSCILLATION_WINDOWS:]]
     if not all(math.isfinite(m) for m in recent) or not math.isfinite(start):
         return None
@@ -248,13 +263,15 @@ def _weight_rms(record: ProbeRecord) -> list[tuple[str, float]]:
 
 def _gradient_spread(record: ProbeRecord, *, vanishing: bool) -> tuple[str, dict] | None:
     rms = _weight_rms(record)
+    if len(rms) >= 4:  # two hidden layers or more: the output layer's gradient is the loss's own, leave it out
+        rms = rms[:-1]
     if len(rms) < 2 or rms[-1][1] == 0:
         return None
     (first, a), (last, b) = rms[0], rms[-1]
     ratio = a / b
     if (vanishing and ratio < VANISH) or (not vanishing and ratio > EXPLODE):
-        return (f"the weight gradients of the first layer '{first}' are {ratio:.2g} times those of the last "
-                f"layer '{last}' (RMS {a:.3g} against {b:.3g})", {"ratio": ratio, "first": a, "last": b})
+        return (f"the weight gradients of the first layer '{first}' are {ratio:.2g} times those of "
+                f"'{last}' (RMS {a:.3g} against {b:.3g})", {"ratio": ratio, "first": a, "last": b})
     return None
 
 
@@ -292,8 +309,10 @@ def _dead(record: ProbeRecord) -> tuple[str, dict] | None:
 
 @rule("dead-relu")
 def _dead_relu(seen: Seen, final: bool) -> Finding | None:
-    hit = _two_in_a_row(seen, _dead)
-    return None if hit is None else Finding("dead-relu", hit[0], hit[1], numbers=hit[2])
+    if len(seen.records) < 2:  # dead at initialization only: wait one check to see whether it lasts
+        return None
+    hit = _dead(seen.records[-1])
+    return None if hit is None else Finding("dead-relu", seen.records[-1].step, hit[0], numbers=hit[1])
 
 
 def _saturation(record: ProbeRecord) -> tuple[str, dict] | None:
@@ -320,17 +339,19 @@ def _update(record: ProbeRecord) -> tuple[str, dict] | None:
     low, high = UPDATE_BAND
     if low <= median <= high:
         return None
+    if median == 0 and not any(rms > 0 for _, rms in _weight_rms(record)):
+        return None  # nothing moves because no gradient arrives: dead units or a finished fit, not the rate
     factor = 1e-3 / median if median > 0 else math.inf
     way = "too small: the learning rate is probably too low" if median < low else \
         "too large: the learning rate is probably too high"
     return (f"the median update ||dW||/||W|| is {median:.2g} (about 1e-3 is typical), {way}",
-            {"median": median, "suggested_factor": factor})
+            {"median": median, "suggested_factor": factor, "direction": "low" if median < low else "high"})
 
 
 @rule("update-ratio")
 def _update_ratio(seen: Seen, final: bool) -> Finding | None:
     hit = _two_in_a_row(seen, _update)
-    if hit is None:
+    if hit is None or _update(seen.records[-2])[1]["direction"] != hit[2]["direction"]:
         return None
     factor = hit[2]["suggested_factor"]
     advice = (f"Multiply the learning rate by about {factor:.2g} (the ratio should be near 1e-3)."

@@ -42,11 +42,11 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "exploding-gradient": ("input-scale",),
     "dead-relu": ("diverging", "input-scale"),
     "loss-flat": ("not-in-optimizer", "never-updated", "frozen-by-mistake", "grad-accumulation", "constant-labels",
-                  "unshuffled", "lr-schedule", "vanishing-gradient", "saturated", "dead-relu", "update-ratio",
-                  "input-scale"),
+                  "unshuffled", "lr-schedule", "diverging", "vanishing-gradient", "saturated", "dead-relu",
+                  "update-ratio", "input-scale"),
     "loss-oscillating": ("grad-accumulation", "update-ratio"),
-    "diverging": ("grad-accumulation", "input-scale"),
-    "update-ratio": ("grad-accumulation", "lr-schedule"),
+    "diverging": ("grad-accumulation", "unshuffled", "input-scale"),
+    "update-ratio": ("not-in-optimizer", "never-updated", "grad-accumulation", "lr-schedule", "dead-relu"),
 }
 """For a finding, the findings that would explain it, most direct first: shown as its cause, not as a second alarm."""
 
@@ -118,6 +118,7 @@ class Watcher:
         try:
             if self.observer is not None:
                 self.observer.flush_losses()
+                self.observer.count_scheduler_steps()
                 if exc_type is None:
                     self._judge(self.observer.seen.step, final=True)
         finally:
