@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from trainlab.watcher import Watcher, watch
+from trainlab.watcher import Finding, Watcher, watch
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -126,6 +126,11 @@ def train(model: nn.Module, optimizer: torch.optim.Optimizer, data: Iterable[Bat
 
 def sgd(model: nn.Module, lr: float = 0.1, **kwargs: Any) -> torch.optim.SGD:
     return torch.optim.SGD(model.parameters(), lr=lr, **kwargs)
+
+
+def picked(finding: Finding, expected: dict[str, Any]) -> dict[str, Any]:
+    """The finding's numbers under ``expected``'s keys only (a rule may record more), to compare with it."""
+    return {k: finding.numbers.get(k) for k in expected}
 
 
 def ids(w: Watcher) -> list[str]:

@@ -18,11 +18,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tests.watcher.loops import Batch, batches, blobs, ids, init_, mlp, one_thread, regression, sgd, train  # noqa: F401
+from tests.watcher import loops
+from tests.watcher.loops import Batch, batches, blobs, ids, init_, mlp, picked, regression, sgd, train
 from trainlab.watcher import Watcher
 from trainlab.watcher.findings import CATALOGUE
 
 STEPS = 11  # checks at steps 0 and 10 with every=10 (see the module docstring)
+
+one_thread = loops.one_thread  # an autouse fixture: one torch thread for these tiny models
 
 
 @dataclass(frozen=True)
@@ -395,11 +398,13 @@ def test_grad_accumulation_norms() -> None:
 
 
 def test_diverging_window_means() -> None:
+    """The second window against the start: the first loss or the first window's median, whichever is lower."""
     losses: list[float] = []
     found = next(f for f in lr_too_high(True, losses=losses).findings if f.id == "diverging")
-    first, second = statistics.fmean(losses[:10]), statistics.fmean(losses[10:20])
-    assert found.step == 19 and second > 3 * first
-    assert found.numbers == pytest.approx({"first_window": first, "window": second}, rel=1e-6)
+    start, second = min(losses[0], statistics.median(losses[:10])), statistics.fmean(losses[10:20])
+    assert found.step == 19 and second > 3 * start
+    expected = {"start": start, "window": second}
+    assert picked(found, expected) == pytest.approx(expected, rel=1e-6)
 
 
 def weight_grad_rms(m: nn.Module) -> list[float]:
@@ -411,12 +416,15 @@ def test_vanishing_ratio() -> None:
     spy = lambda m, step: rms.extend(weight_grad_rms(m)) if step == 1 else None  # noqa: E731
     found = deep_sigmoid(True, after_backward=spy).findings[0]
     assert found.step == 1
-    assert found.numbers == pytest.approx({"ratio": rms[0] / rms[-1], "first": rms[0], "last": rms[-1]}, rel=1e-4)
+    first, last = rms[0], rms[-2]  # with two hidden layers or more the output layer is left out
+    expected = {"ratio": first / last, "first": first, "last": last}
+    assert picked(found, expected) == pytest.approx(expected, rel=1e-4)
 
 
 def test_dead_relu_names_the_layer() -> None:
     found = next(f for f in negative_bias(True).findings if f.id == "dead-relu")
-    assert found.numbers == {"layer": "1", "dead": 1.0}  # bias -10 against inputs of unit scale: never positive
+    # bias -10 against inputs of unit scale: never positive
+    assert picked(found, {"layer": "1", "dead": 1.0}) == {"layer": "1", "dead": 1.0}
 
 
 class Updates:
@@ -451,7 +459,8 @@ def test_lr_schedule_counts_the_calls() -> None:
     found = steplr_per_batch(True).findings[0]
     # StepLR(2, 0.5) per batch: below 1% of 0.1 after 14 calls (0.5^7); first judged at the check of step 20,
     # where 20 calls have been made in 21 steps and the rate is 0.1 * 0.5^10
-    assert found.numbers == pytest.approx({"calls": 20, "steps": 21, "start": 0.1, "now": 0.1 * 0.5 ** 10})
+    expected = {"calls": 20, "steps": 21, "start": 0.1, "now": 0.1 * 0.5 ** 10}
+    assert picked(found, expected) == pytest.approx(expected)
 
 
 def bits(labels: torch.Tensor) -> float:
@@ -464,19 +473,33 @@ def test_unshuffled_entropies() -> None:
     _, y = sorted_blobs()
     seen = [y[16 * i:16 * (i + 1)] for i in range(11)]  # the batches of steps 0-10, judged at the check of step 10
     found = sorted_labels(True).findings[0]
-    assert found.numbers == pytest.approx({"within_bits": statistics.fmean(bits(b) for b in seen),
-                                           "pooled_bits": bits(torch.cat(seen))}, rel=1e-9)
+    expected = {"within_bits": statistics.fmean(bits(b) for b in seen), "pooled_bits": bits(torch.cat(seen))}
+    assert picked(found, expected) == pytest.approx(expected, rel=1e-9)
 
 
 def test_input_scale_rms_and_max() -> None:
     x, _ = next(batches(*images()))  # the batch of step 0, the first check
     found = raw_pixels(True).findings[0]
     assert found.step == 0
-    assert found.numbers == pytest.approx({"rms": float(x.double().square().mean().sqrt()),
-                                           "max": float(x.abs().max())}, rel=1e-5)
+    expected = {"rms": float(x.double().square().mean().sqrt()), "max": float(x.abs().max())}
+    assert picked(found, expected) == pytest.approx(expected, rel=1e-5)
     tiny = next(batches(images()[0] / 255 / 255, images()[1]))[0].double()
     assert normalized_twice(True).findings[0].numbers["rms"] == pytest.approx(float(tiny.square().mean().sqrt()),
                                                                                rel=1e-5)
+
+
+@pytest.mark.parametrize("regression_loss", [False, True], ids=["cross-entropy lr=20", "MSE lr=1"])
+def test_a_loss_that_overflows_in_its_first_window_is_diverging(regression_loss: bool) -> None:
+    """The usual 'lr far too high': NaN within 10 steps. It is diverging, and the NaN follows from it."""
+    if regression_loss:  # MSE of outputs 1e20: 'NaN/Inf first seen in the loss ... (a log or a division of 0?)'
+        torch.manual_seed(0)
+        m = mlp(8, 16, 1)
+        w = train(m, sgd(m, 1.0), batches(*regression(256)), steps=20, criterion=nn.MSELoss())
+    else:
+        m = net()
+        w = train(m, sgd(m, 20.0), data(), steps=20)
+    assert "diverging" in ids(w)
+    assert next(f for f in w.findings if f.id == "non-finite").explained_by == "diverging"
 
 
 # -- known gaps: each test states what the watcher should do, and fails until it does ------------------------------
@@ -490,29 +513,14 @@ def test_a_bias_before_batch_norm_is_named_as_such() -> None:
     assert all("batch norm" in f.evidence.lower() for f in w.findings if f.id == "never-updated")
 
 
-@pytest.mark.xfail(strict=True, reason="diverging returns None when the first 10-step window is not finite, so a "
-                   "loss that overflows within its first 10 steps (the usual 'lr far too high') is never called "
-                   "diverging: only non-finite fires, not explained_by diverging")
-@pytest.mark.parametrize("regression_loss", [False, True], ids=["cross-entropy lr=20", "MSE lr=1"])
-def test_a_loss_that_overflows_in_its_first_window_is_diverging(regression_loss: bool) -> None:
-    if regression_loss:  # MSE of outputs 1e20: 'NaN/Inf first seen in the loss ... (a log or a division of 0?)'
-        torch.manual_seed(0)
-        m = mlp(8, 16, 1)
-        w = train(m, sgd(m, 1.0), batches(*regression(256)), steps=20, criterion=nn.MSELoss())
-    else:
-        m = net()
-        w = train(m, sgd(m, 20.0), data(), steps=20)
-    assert "diverging" in ids(w)
-    assert next(f for f in w.findings if f.id == "non-finite").explained_by == "diverging"
-
-
-@pytest.mark.xfail(strict=True, reason="in a network whose ReLUs are all dead, never-updated (gradient always 0) "
-                   "and update-ratio (median 0: 'the learning rate is probably too low') are consequences of "
-                   "dead-relu but are not marked explained_by it (CAUSES lists neither)")
-def test_dead_relu_explains_its_consequences() -> None:
-    w = negative_bias(True)
-    assert {f.id: f.explained_by for f in w.findings} == {"never-updated": "dead-relu", "dead-relu": None,
-                                                          "update-ratio": "dead-relu"}
+@pytest.mark.xfail(strict=True, reason="behind dead ReLUs the earlier layers' gradients are exactly 0, and "
+                   "never-updated says so ('its gradient is always exactly 0') but is not marked explained_by "
+                   "dead-relu: CAUSES has no entry for never-updated")
+@pytest.mark.parametrize("run", [negative_bias, zero_init], ids=["negative bias", "zero init"])
+def test_dead_relu_explains_its_consequences(run: Callable[..., Watcher]) -> None:
+    w = run(True)
+    assert "dead-relu" in ids(w) and "never-updated" in ids(w)
+    assert all(f.explained_by == "dead-relu" for f in w.findings if f.id != "dead-relu")
 
 
 @pytest.mark.xfail(strict=True, reason="a fit that has converged (loss down from 3 to 1e-7) has tiny updates "

@@ -3,6 +3,7 @@ threshold of :mod:`trainlab.watcher.rules` on both sides of its boundary."""
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Sequence
 
 import pytest
@@ -12,6 +13,12 @@ from trainlab.probe import PERCENTILES, Histogram, LayerStats, ProbeRecord, Tens
 from trainlab.watcher.findings import CATALOGUE, Finding
 from trainlab.watcher.observe import LabelBatch, Seen
 from trainlab.watcher.rules import RULES, judge
+
+
+def same(finding: Finding, expected: dict[str, object], rel: float = 1e-6) -> bool:
+    """The finding's numbers under ``expected``'s keys (a rule may record more) match it."""
+    return all(finding.numbers.get(k) == (pytest.approx(v, rel=rel) if isinstance(v, float) else v)
+               for k, v in expected.items())
 
 
 def found(seen: Seen, *, final: bool = False) -> dict[str, Finding]:
@@ -77,12 +84,12 @@ def test_a_converged_noisy_plateau_after_a_big_drop_gives_nothing() -> None:
 
 def test_a_curve_rising_4x_is_diverging() -> None:
     losses = [4 ** (t / 20) for t in range(30)]  # 4x every 20 steps
-    first, second, third = (math.fsum(losses[i:i + 10]) / 10 for i in (0, 10, 20))
-    assert second < 3 * first < third
+    start = min(losses[0], statistics.median(losses[:10]))  # the first loss, or the first window's median
+    second, third = (math.fsum(losses[i:i + 10]) / 10 for i in (10, 20))
+    assert second < 3 * start < third
     out = with_losses(losses)
     assert list(out) == ["diverging"]
-    assert out["diverging"].step == 29
-    assert out["diverging"].numbers == pytest.approx({"first_window": first, "window": third}, rel=1e-12)
+    assert out["diverging"].step == 29 and same(out["diverging"], {"start": start, "window": third}, rel=1e-12)
 
 
 @pytest.mark.parametrize("later, diverging", [(3.0, False), (3.0001, True), (math.nan, True), (math.inf, True)])
@@ -175,7 +182,7 @@ def test_sorted_runs_are_unshuffled() -> None:
     seen = with_labels([{c: 32} for c in range(4) for _ in range(3)])  # 3 batches of each label in turn
     f = found(seen)["unshuffled"]
     assert list(found(seen)) == ["unshuffled"]
-    assert f.numbers == pytest.approx({"within_bits": 0.0, "pooled_bits": 2.0})
+    assert same(f, {"within_bits": 0.0, "pooled_bits": 2.0})
 
 
 def test_one_label_is_constant_not_unshuffled() -> None:
@@ -226,7 +233,7 @@ def test_per_batch_collapse_early_in_the_run(collapse: int, total_steps: int | N
     f = found(seen).get("lr-schedule")
     assert (f is not None) is fires
     if f is not None:
-        assert f.step == collapse and f.numbers == {"calls": 1000, "steps": 1000, "start": 0.1, "now": 0.0009}
+        assert f.step == collapse and same(f, {"calls": 1000, "steps": 1000, "start": 0.1, "now": 0.0009})
 
 
 @pytest.mark.parametrize("now, fires", [(0.00099, True), (0.001, False)])
@@ -248,7 +255,7 @@ def test_per_batch_schedules_are_excepted() -> None:
 def test_a_schedule_never_stepped_or_never_changing_is_judged_at_the_end() -> None:
     never = scheduled("StepLR", steps=30, per_batch=False, lr_at={})
     never.scheduler_calls = []
-    assert found(never) == {} and found(never, final=True)["lr-schedule"].numbers == {"calls": 0, "steps": 30}
+    assert found(never) == {} and same(found(never, final=True)["lr-schedule"], {"calls": 0, "steps": 30})
     still = scheduled("StepLR", steps=30, per_batch=False, lr_at={})
     assert "never changed from 0.1" in found(still, final=True)["lr-schedule"].evidence
     assert found(scheduled("StepLR", steps=30, per_batch=False, lr_at={12: 0.01}), final=True) == {}
@@ -297,8 +304,7 @@ def test_vanishing_is_below_1e_3_of_the_last_layer(ratio: float, vanishing: bool
     assert list(out) == (["vanishing-gradient"] if vanishing else [])
     if vanishing:
         assert out["vanishing-gradient"].step == 50
-        assert out["vanishing-gradient"].numbers == pytest.approx({"ratio": ratio, "first": ratio * 0.02,
-                                                                   "last": 0.02})
+        assert same(out["vanishing-gradient"], {"ratio": ratio, "first": ratio * 0.02, "last": 0.02})
 
 
 @pytest.mark.parametrize("ratio, exploding", [(101.0, True), (99.0, False)])
@@ -314,19 +320,29 @@ def test_exploding_growth_over_step_0(growth: float, exploding: bool) -> None:
     out = with_records(start, *grown)  # the deque keeps the last three records; the first is kept apart
     assert list(out) == (["exploding-gradient"] if exploding else [])
     if exploding:
-        assert out["exploding-gradient"].numbers == pytest.approx({"growth": growth})
+        assert same(out["exploding-gradient"], {"growth": growth})
     assert with_records(start, grown[0]) == {}  # two checks after step 0 are needed
 
 
-@pytest.mark.parametrize("records", [
-    lambda bad, good: (bad, good), lambda bad, good: (good, bad), lambda bad, good: (bad,)],
-    ids=["bad then good", "good then bad", "once"])
-def test_per_layer_rules_need_two_checks_in_a_row(records) -> None:
+@pytest.mark.parametrize("order, expected", [("bad good", set()), ("good bad", {"dead-relu"}), ("bad", set())])
+def test_per_layer_rules_need_two_checks_in_a_row(order: str, expected: set[str]) -> None:
+    """Gradient spread, saturation and update ratio: two checks in a row; dead units: a check after the first."""
     bad = net_record(0, (1e-6, 1.0, 1.0), updates=(1.0, 1.0, 1.0), acts=[act(0, "relu", dead=0.9),
                                                                          act(1, "sigmoid", saturated=0.9)])
     good = net_record(10)
-    assert with_records(*records(bad, good)) == {}
+    assert set(with_records(*({"bad": bad, "good": good}[k] for k in order.split()))) == expected
     assert set(with_records(bad, bad)) == {"vanishing-gradient", "dead-relu", "saturated", "update-ratio"}
+
+
+def test_update_ratio_must_be_off_on_the_same_side_twice() -> None:
+    low, high = net_record(0, updates=(1e-7,) * 3), net_record(10, updates=(1.0,) * 3)
+    assert with_records(low, high) == {} and with_records(high, low) == {}
+    assert list(with_records(high, high)) == ["update-ratio"]
+
+
+def test_a_ratio_of_0_without_any_gradient_is_not_the_rates() -> None:
+    still = net_record(0, (0.0, 0.0, 0.0), updates=(0.0, 0.0, 0.0))
+    assert with_records(still, still) == {}
 
 
 @pytest.mark.parametrize("fn, dead, fires", [("relu", 0.7, True), ("relu", 0.69, False), ("leaky-relu", 0.8, True),
@@ -336,7 +352,7 @@ def test_dead_relu_is_70_percent_never_active(fn: str, dead: float, fires: bool)
     out = with_records(r, r)
     assert ("dead-relu" in out) is fires
     if fires:
-        assert out["dead-relu"].numbers == {"layer": "act0", "dead": dead}
+        assert same(out["dead-relu"], {"layer": "act0", "dead": dead})
 
 
 @pytest.mark.parametrize("fn, saturated, fires", [("tanh", 0.51, True), ("tanh", 0.5, False),
@@ -353,7 +369,7 @@ def test_update_ratio_band(median: float, fires: bool) -> None:
     out = with_records(r, r)
     assert ("update-ratio" in out) is fires
     if fires:
-        assert out["update-ratio"].numbers == pytest.approx({"median": median, "suggested_factor": 1e-3 / median})
+        assert same(out["update-ratio"], {"median": median, "suggested_factor": 1e-3 / median})
         assert f"Multiply the learning rate by about {1e-3 / median:.2g}" in out["update-ratio"].advice
 
 
@@ -373,7 +389,7 @@ def test_input_scale_boundaries(rms: float, top: float, fires: bool) -> None:
     out = found(seen)
     assert ("input-scale" in out) is fires
     if fires:
-        assert out["input-scale"].numbers == {"rms": rms, "max": top}
+        assert same(out["input-scale"], {"rms": rms, "max": top})
 
 
 def test_input_scale_judges_each_check_on_its_own_input() -> None:
