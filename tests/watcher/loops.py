@@ -133,6 +133,14 @@ def picked(finding: Finding, expected: dict[str, Any]) -> dict[str, Any]:
     return {k: finding.numbers.get(k) for k in expected}
 
 
+def finding(w: Watcher, id: str) -> Finding:
+    """The watcher's finding ``id`` (a KeyError naming what was found instead, if none)."""
+    for f in w.findings:
+        if f.id == id:
+            return f
+    raise KeyError(f"no {id!r} finding; found {ids(w)}")
+
+
 def ids(w: Watcher) -> list[str]:
     """The ids of the watcher's findings, in the order first seen."""
     return [f.id for f in w.findings]

@@ -190,6 +190,7 @@ def test_the_run_folder(tmp_path: Path) -> None:
                                                                     ("train", 20, 0.1)]
     since_last = [losses[:1], losses[1:11], losses[11:21]]  # each record: the mean loss since the last check
     assert [r["train_loss"] for r in metrics] == pytest.approx([statistics.fmean(v) for v in since_last], rel=1e-9)
+    assert all((folder / name).is_file() for name in ("metrics.jsonl", "probes.json", "probes.bin", "findings.json"))
     assert [r.step for r in read_probes(folder).records()] == [0, 10, 20]
     assert run.findings() == [f.to_dict() for f in w.findings]
     summary = run.summary()
