@@ -13,7 +13,7 @@ from common import CASES, Case
 
 from trainlab.watcher import CATALOGUE, Finding
 
-MODULES = ("cases_loop", "cases_numerics", "cases_data", "cases_healthy")
+MODULES = ("cases_loop", "cases_numerics", "cases_data", "cases_healthy", "cases_heldout")
 
 
 def all_cases(only: str | None = None) -> list[Case]:
