@@ -229,11 +229,19 @@ class RunDir:
         """A folder for a loop watched by :func:`trainlab.watch`: ``config.json`` describes the user's
         model, optimizer and watch settings instead of a :class:`TrainConfig`."""
         run = cls(path)
-        if (run.path / CONFIG).exists() or run.path.is_file():
+        blocking = next((a for a in (run.path, *run.path.parents) if a.is_file()), None)
+        if blocking is not None:
+            where = "is a file" if blocking == run.path else f"lies under the file {str(blocking)!r}"
+            raise UserError(f"out={str(run.path)!r} {where}; trainlab.watch writes a folder there: pass a folder")
+        if (run.path / CONFIG).exists():
             raise UserError(f"{run.path} already holds a run; pass another out= to trainlab.watch, or delete it "
                             f"to watch into it again")
         cls.check_new(run.path)
-        run.path.mkdir(parents=True, exist_ok=True)
+        try:
+            run.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"cannot create the folder out={str(run.path)!r} ({exc.strerror or exc}); pass a "
+                            "folder that can be written") from None
         record = {"kind": WATCHED, "config": description, "device": device, "versions": versions(),
                   "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         atomic_write_text(run.path / CONFIG, json.dumps(record, indent=2) + "\n")

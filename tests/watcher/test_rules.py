@@ -227,8 +227,8 @@ def scheduled(kind: str, *, steps: int, per_batch: bool, lr_at: dict[int, float]
 
 @pytest.mark.parametrize("collapse, total_steps, fires", [
     (25, None, True), (500, None, True), (501, None, False), (40, 100, True), (60, 100, False)])
-def test_per_batch_collapse_early_in_the_run(collapse: int, total_steps: int | None, fires: bool) -> None:
-    """Below 1% of the start within the first 500 steps, or half of total_steps when known."""
+def test_per_batch_collapse_in_the_first_half(collapse: int, total_steps: int | None, fires: bool) -> None:
+    """Below 1% of the start in the first half of the steps so far, or of total_steps when known."""
     seen = scheduled("StepLR", steps=1000, per_batch=True, lr_at={collapse: 0.0009}, total_steps=total_steps)
     f = found(seen).get("lr-schedule")
     assert (f is not None) is fires
@@ -238,12 +238,12 @@ def test_per_batch_collapse_early_in_the_run(collapse: int, total_steps: int | N
 
 @pytest.mark.parametrize("now, fires", [(0.00099, True), (0.001, False)])
 def test_per_batch_collapse_is_below_1_percent(now: float, fires: bool) -> None:
-    assert ("lr-schedule" in found(scheduled("StepLR", steps=30, per_batch=True, lr_at={20: now}))) is fires
+    assert ("lr-schedule" in found(scheduled("StepLR", steps=30, per_batch=True, lr_at={15: now}))) is fires
 
 
 @pytest.mark.parametrize("calls, fires", [(27, True), (26, False)])
 def test_per_batch_is_a_call_after_90_percent_of_the_steps(calls: int, fires: bool) -> None:
-    seen = scheduled("StepLR", steps=30, per_batch=True, lr_at={20: 1e-4})
+    seen = scheduled("StepLR", steps=30, per_batch=True, lr_at={10: 1e-4})
     seen.scheduler_calls = seen.scheduler_calls[:calls]
     assert ("lr-schedule" in found(seen)) is fires
 

@@ -91,6 +91,7 @@ class Seen:
     scheduler: Any = None
     optimizer: Any = None  # the optimizer whose steps are counted
     total_steps: int | None = None  # how long the run will be, when the loop says so
+    update_layers: set[str] | None = None  # probed layers whose weights the counted optimizer steps
     labels: deque = field(default_factory=lambda: deque(maxlen=LABEL_WINDOW))
     input_scale: deque = field(default_factory=lambda: deque(maxlen=RECENT_RECORDS))  # (step, rms, max |x|)
     carried: list[tuple[int, str, float, float]] = field(default_factory=list)  # (step, param, |old|, |new|)
@@ -163,6 +164,12 @@ class Observer:
         self._snapshots: dict[str, torch.Tensor] = {}
         self._in_optimizer: set[int] = set()
         self._fresh_orphans: list[str] = []
+        by_id = {id(p): n for n, p in self.params.items()}
+        clock = {id(p) for group in self.optimizers[0].param_groups for p in group["params"]}
+        self.seen.update_layers = {l.name for l in (probe.layers if probe else [])
+                                   if l.weight is not None and id(l.weight) in clock}
+        self._probed_weights = {l.index: by_id[id(l.weight)] for l in (probe.layers if probe else [])
+                                if l.weight is not None and id(l.weight) in by_id}
 
     # -- install / remove ----------------------------------------------------------
     def install(self) -> "Observer":
@@ -381,13 +388,16 @@ class Observer:
 
     def _collect(self, step: int) -> None:
         """The check step's probe record, gradient norms, orphans and unchanged parameters."""
+        known: dict[str, float] = {}
         if self.probe is not None:
             self.probe.read_weight_grads()
-            self.seen.add_record(self.probe.end_step(step))
-        with_grad = [(n, p) for n, p in self.params.items() if p.grad is not None]
+            record = self.probe.end_step(step)
+            self.seen.add_record(record)
+            known = self._probed_grad_norms(record)
+        with_grad = [(n, p) for n, p in self.params.items() if p.grad is not None and n not in known]
         norms = torch.stack([p.grad.detach().float().norm() for _, p in with_grad]).tolist() if with_grad else []
-        self.seen.grad_norms = dict(zip((n for n, _ in with_grad), norms))
-        self._grad_seen.update(n for (n, _), v in zip(with_grad, norms) if v != 0)
+        self.seen.grad_norms = known | dict(zip((n for n, _ in with_grad), norms))
+        self._grad_seen.update(n for n, v in self.seen.grad_norms.items() if v != 0)
         # a gradient that arrived in this step (a .grad left from before, e.g. by pretraining, does not count)
         self.seen.orphans = list(self._fresh_orphans)
         for name in list(self._snapshots):
@@ -400,6 +410,19 @@ class Observer:
             if bad or (self.seen.records and _nonfinite_layer(self.seen.records[-1]) is not None):
                 self.locate_nonfinite(step, "gradients" if bad else "activations")
 
+    def _probed_grad_norms(self, record: ProbeRecord) -> dict[str, float]:
+        """Gradient norms of the probed weights, from the record's moments (no second pass over them):
+        ``||g|| = sqrt(n (var + mean^2))``, infinite where the gradient holds NaN/Inf."""
+        out = {}
+        for layer in record.layers:
+            g = layer.weight_grad
+            name = self._probed_weights.get(layer.index)
+            if g is None or name is None:
+                continue
+            n = self.params[name].numel()
+            out[name] = math.inf if g.nan_count or g.inf_count else math.sqrt(n * max(g.var + g.mean ** 2, 0.0))
+        return out
+
     def _why_unchanged(self, name: str) -> str:
         p = self.params[name]
         lr = next((g.get("lr") for opt in self.optimizers for g in opt.param_groups
@@ -409,6 +432,10 @@ class Observer:
         if name not in self._grad_seen:
             return ("it never received a gradient (not used in the forward pass, or used through .detach() / "
                     ".data)") if name not in self.seen.grad_norms else "its gradient is always exactly 0"
+        g, size = self.seen.grad_norms.get(name, 0.0), float(p.detach().float().norm())
+        if lr is not None and 0 < lr * g < 1e-6 * max(size, 1e-12):
+            return (f"its gradients are too small to move it (norm {g:.2g}): a bias right before batch norm "
+                    "gets almost none and does nothing (use bias=False there)")
         return "it received gradients, but optimizer.step() did not change it"
 
     # -- where NaN / Inf first appears --------------------------------------------------------
@@ -490,8 +517,9 @@ def _class_labels(y: torch.Tensor) -> torch.Tensor | None:
     y = y.detach()
     if y.dim() == 1 and not y.is_floating_point() and y.dtype != torch.bool:
         return y.cpu()
-    if y.dim() == 2 and y.is_floating_point() and y.shape[1] > 1:
-        return y.argmax(1).cpu()
+    if y.dim() == 2 and y.is_floating_point() and y.shape[1] > 1 and bool((y >= 0).all()) \
+            and bool(torch.allclose(y.sum(1), torch.ones((), dtype=y.dtype, device=y.device), atol=1e-3)):
+        return y.argmax(1).cpu()  # one-hot or probability rows
     if y.dim() == 1 and y.is_floating_point() and bool(((y == 0) | (y == 1)).all()):
         return y.long().cpu()
     return None

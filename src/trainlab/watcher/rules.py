@@ -19,7 +19,8 @@ section says so again):
   is below 5% of its largest (DeepDiagnosis: more than half; the probes' threshold), two checks in a row.
 * update ratio: the median over weight layers of ||dW|| / ||W|| outside ``UPDATE_BAND`` =
   [1e-5, 1e-1] (DeepDiagnosis's learning-rate band around CS231n's 1e-3), on the same side at two
-  checks in a row (a ratio of 0 where no gradient arrives is not counted: nothing there is the rate's).
+  checks in a row (a ratio of 0 where no gradient arrives is not counted: nothing there is the rate's;
+  L-BFGS's line-search steps and small steps after the loss fell below 1% of its start are not judged).
 * loss: windows of ``WINDOW`` = 10 steps. *diverging*: a window's mean above 3 times the start
   (trainlab's divergence rule, :func:`trainlab.loop.is_diverging`); *flat*: after 50 steps, no
   window ever 5% below the first window's median (TheDeepChecker's 5% stagnation); *oscillating*:
@@ -34,11 +35,12 @@ section says so again):
   label entropy of a batch is below half of the entropy of all of them together (a shuffled batch
   comes close to the whole), with at least two labels seen.
 * learning-rate schedule: the scheduler belongs to another optimizer; or it is stepped after every
-  batch and the rate falls below 1% of its start within the first ``EARLY`` = 500 steps (or half of
-  ``total_steps`` when the watcher is told it): an epoch schedule stepped per batch (OneCycleLR and
-  CyclicLR are per-batch schedules and excepted); or, at the end, it was never stepped, or stepped
-  without the rate ever changing. (The ``EARLY`` horizon was added after an adapter test showed the
-  rule firing on Hugging Face's default per-step linear decay at the end of a 128-step run.)
+  batch and the rate has been below 1% of its start for at least as long as training ran before
+  (or, when the watcher is told ``total_steps``, it fell there in the run's first half): an epoch
+  schedule stepped per batch (OneCycleLR and CyclicLR are per-batch schedules and excepted); or, at
+  the end, it was never stepped, or stepped without the rate ever changing (except ReduceLROnPlateau,
+  which only cuts the rate when the loss stalls). (Changed after tests: at first any collapse within
+  500 steps counted, which fired on per-batch cosine and linear decays at the end of short runs.)
 
 Changed after the first run of ``benchmarks/watch`` (its README section gives both runs): the loss
 references were the first window's mean, which a loss exploding in the first steps inflates (three
@@ -67,7 +69,9 @@ OSCILLATION_WINDOWS, SMOOTHNESS, SWING = 6, 0.5, 0.5
 INPUT_RMS_HIGH, INPUT_MAX_HIGH, INPUT_RMS_LOW = 10.0, 100.0, 0.01
 MIN_LABEL_BATCH, CONSTANT_BATCHES = 8, 10
 PER_BATCH_SCHEDULES = ("OneCycleLR", "CyclicLR")
-EARLY = 500
+PLATEAU_SCHEDULES = ("ReduceLROnPlateau",)
+LINE_SEARCH_OPTIMIZERS = ("LBFGS",)
+CONVERGED = 0.01
 
 Rule = Callable[[Seen, bool], "Finding | None"]
 RULES: dict[str, Rule] = {}
@@ -331,8 +335,9 @@ def _saturated(seen: Seen, final: bool) -> Finding | None:
     return None if hit is None else Finding("saturated", hit[0], hit[1], numbers=hit[2])
 
 
-def _update(record: ProbeRecord) -> tuple[str, dict] | None:
-    ratios = [l.update_ratio for l in record.layers if l.update_ratio is not None and math.isfinite(l.update_ratio)]
+def _update(record: ProbeRecord, layers: set[str] | None = None) -> tuple[str, dict] | None:
+    ratios = [l.update_ratio for l in record.layers if l.update_ratio is not None and math.isfinite(l.update_ratio)
+              and (layers is None or l.name in layers)]
     if not ratios:
         return None
     median = statistics.median(ratios)
@@ -350,9 +355,14 @@ def _update(record: ProbeRecord) -> tuple[str, dict] | None:
 
 @rule("update-ratio")
 def _update_ratio(seen: Seen, final: bool) -> Finding | None:
-    hit = _two_in_a_row(seen, _update)
-    if hit is None or _update(seen.records[-2])[1]["direction"] != hit[2]["direction"]:
+    if type(seen.optimizer).__name__ in LINE_SEARCH_OPTIMIZERS:
+        return None  # its step is a line search, not lr x gradient: the band does not apply
+    hit = _two_in_a_row(seen, lambda r: _update(r, seen.update_layers))
+    if hit is None or _update(seen.records[-2], seen.update_layers)[1]["direction"] != hit[2]["direction"]:
         return None
+    windows = seen.windows()
+    if hit[2]["direction"] == "low" and windows and windows[-1][1] < CONVERGED * abs(_start(seen)):
+        return None  # small steps near a minimum the loss has already reached
     factor = hit[2]["suggested_factor"]
     advice = (f"Multiply the learning rate by about {factor:.2g} (the ratio should be near 1e-3)."
               if math.isfinite(factor) else "")
@@ -424,9 +434,11 @@ def _lr_schedule(seen: Seen, final: bool) -> Finding | None:
     start = seen.lr_changes[0][1]
     lr = seen.lr_changes[-1][1]
     collapsed = next((s for s, v in seen.lr_changes if start > 0 and v < 0.01 * start), None)
-    horizon = min(EARLY, seen.total_steps // 2) if seen.total_steps else EARLY
+    # training goes on at under 1% of the rate for as long as it ran before (or, told the run's length,
+    # the collapse comes in its first half): an epoch schedule stepped per batch
+    late = seen.total_steps // 2 if seen.total_steps else steps // 2
     if name not in PER_BATCH_SCHEDULES and steps >= 20 and len(calls) >= 0.9 * steps and collapsed is not None \
-            and collapsed <= horizon:
+            and collapsed <= late:
         return Finding("lr-schedule", collapsed,
                        f"{name}.step() is called after every batch ({len(calls)} calls in {steps} steps) and the "
                        f"rate fell from {start:.3g} to {lr:.3g}: an epoch schedule stepped per batch",
@@ -435,7 +447,7 @@ def _lr_schedule(seen: Seen, final: bool) -> Finding | None:
         if not calls:
             return Finding("lr-schedule", steps, f"{name}.step() was never called in {steps} optimizer steps",
                            numbers={"calls": 0, "steps": steps})
-        if len(seen.lr_changes) == 1:
+        if len(seen.lr_changes) == 1 and name not in PLATEAU_SCHEDULES:
             return Finding("lr-schedule", steps, f"{name}.step() was called {len(calls)} times and the learning "
                                                  f"rate never changed from {start:.3g}",
                            numbers={"calls": len(calls), "steps": steps})

@@ -46,7 +46,9 @@ CAUSES: dict[str, tuple[str, ...]] = {
                   "update-ratio", "input-scale"),
     "loss-oscillating": ("grad-accumulation", "update-ratio"),
     "diverging": ("grad-accumulation", "unshuffled", "input-scale"),
-    "update-ratio": ("not-in-optimizer", "never-updated", "grad-accumulation", "lr-schedule", "dead-relu"),
+    "update-ratio": ("not-in-optimizer", "never-updated", "grad-accumulation", "lr-schedule", "dead-relu",
+                     "vanishing-gradient"),
+    "never-updated": ("dead-relu", "frozen-by-mistake"),
 }
 """For a finding, the findings that would explain it, most direct first: shown as its cause, not as a second alarm."""
 
@@ -92,6 +94,7 @@ class Watcher:
         self.probe: Probe | None = None
         self.recorder: RunRecorder | None = None
         self._board: Any = None
+        self._open = False
 
     # -- the context --------------------------------------------------------------------
     def __enter__(self) -> "Watcher":
@@ -107,12 +110,14 @@ class Watcher:
 
                 self._board = TensorBoardWriter(self.tensorboard)
             self.observer.install()
+            self._open = True
         except BaseException:
             self._close_hooks()
             raise
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._open = False
         status = "finished" if exc_type is None else (
             "interrupted" if issubclass(exc_type, KeyboardInterrupt) else "failed")
         try:
@@ -148,8 +153,9 @@ class Watcher:
     # -- in the loop --------------------------------------------------------------------
     def loss(self, loss: torch.Tensor, y: torch.Tensor | None = None) -> None:
         """Give the watcher this step's loss (and targets ``y``, for the label rules); one call per step."""
-        if self.observer is None:
-            raise RuntimeError("use w.loss(...) inside `with trainlab.watch(model, optimizer) as w:`")
+        if self.observer is None or not self._open:
+            raise UserError("w.loss(...) works inside `with trainlab.watch(model, optimizer) as w:`; this watcher "
+                            "is not open (the with block has ended, or was never entered)")
         if not isinstance(loss, torch.Tensor):
             raise UserError(f"w.loss() takes the loss tensor, got {type(loss).__name__}")
         self.observer.take_loss(loss, y)
