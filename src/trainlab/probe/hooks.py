@@ -60,6 +60,8 @@ class Probe:
                                   if l.kind == "activation" else GRADIENT for l in self.layers]
         self._handles: list[Any] = []
         self._mode: str | None = None  # None (idle), "measure", "stream", "capture"
+        self._quiet = frozenset(l.index for l in self.layers if l.kind != "activation") \
+            if self.config.outputs == "activations" else frozenset()
         self.last_rows: list[list[float]] = []
         self._reset()
 
@@ -93,7 +95,7 @@ class Probe:
                 return
             self._outputs[index] = output
             self._order.append(index)
-            if self._mode == "capture":
+            if self._mode == "capture" or index in self._quiet:
                 return
             self._act[index] = self._reduce(output, self.specs[index])
             if self._mode == "stream" and output.requires_grad:
@@ -141,7 +143,8 @@ class Probe:
             self._reset()
 
     def _backward(self, loss: torch.Tensor, lr: float | None) -> None:
-        outs = [(i, o) for i, o in enumerate(self._outputs) if o is not None and o.requires_grad]
+        outs = [(i, o) for i, o in enumerate(self._outputs)
+                if o is not None and o.requires_grad and i not in self._quiet]
         weights = [(l.index, l.weight) for l in self.layers if l.weight is not None]
         tensors = [o for _, o in outs] + [w for _, w in weights]
         if not tensors:
@@ -194,10 +197,12 @@ class Probe:
 
     def read_weight_grads(self) -> None:
         """Reduce the weight gradients now in ``param.grad`` (after backward; optimizers leave them as they are)."""
+        sampled = self.config.sampled_weight_grads
         for layer in self.layers:
             w = layer.weight
             if w is not None and w.grad is not None:
-                self._wgrad[layer.index] = self._reduce(w.grad, GRADIENT)
+                g = subsample(w.grad.detach().reshape(-1), self.config.sample) if sampled else w.grad
+                self._wgrad[layer.index] = self._reduce(g, GRADIENT)
 
     def snapshot_weights(self, *, with_grad_only: bool = False) -> None:
         """Keep each weight's subsample, before ``optimizer.step()``, for :meth:`end_step`'s update ratio.

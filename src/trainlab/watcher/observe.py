@@ -50,9 +50,17 @@ RECENT_RECORDS = 3
 
 @dataclass(frozen=True)
 class LabelBatch:
+    """One batch's labels: how many of each; ``bits`` is their entropy (computed once, when seen)."""
+
     step: int
     size: int
     counts: dict[int, int]
+    bits: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = sum(self.counts.values())
+        object.__setattr__(self, "bits", -sum(c / n * math.log2(c / n) for c in self.counts.values() if c)
+                           if n else 0.0)
 
 
 @dataclass

@@ -411,7 +411,7 @@ def _unshuffled(seen: Seen, final: bool) -> Finding | None:
         for label, count in b.counts.items():
             pooled[label] = pooled.get(label, 0) + count
     whole = _entropy(pooled)
-    within = statistics.fmean(_entropy(b.counts) for b in batches)
+    within = statistics.fmean(b.bits for b in batches)
     if len(pooled) < 2 or whole < 0.5 or within >= 0.5 * whole:
         return None
     return Finding("unshuffled", batches[-1].step,

@@ -21,6 +21,7 @@ bit-identical weights with and without it.
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -34,6 +35,10 @@ from trainlab.watcher.observe import WINDOW, Observer
 from trainlab.watcher.record import RunRecorder
 from trainlab.watcher.rules import judge
 from trainlab.watcher.status import StatusLine
+
+WATCH_SAMPLE = 2048
+"""Values kept per tensor for its percentiles and histogram (the rules read neither): 1/4 of the probes'
+default, for a quarter of the sorting; a percentile's standard error stays below 0.006 in probability."""
 
 CAUSES: dict[str, tuple[str, ...]] = {
     "non-finite": ("diverging",),
@@ -142,13 +147,21 @@ class Watcher:
             self.probe.__exit__(None, None, None)
 
     def _make_probe(self) -> Probe | None:
-        config = ProbeConfig(every=self.every, batch=0, on_train_batch=True)
+        """Probes of the training batch: outputs and their gradients of the activation layers only (what the
+        rules and figures read; Linear/Conv outputs too when there is no activation module), weight gradients
+        (their moments estimated on ``WATCH_SAMPLE`` coordinates: the rules compare their sizes, to about 2%)
+        and update ratios of every layer, percentiles and histograms on ``WATCH_SAMPLE`` values."""
+        config = ProbeConfig(every=self.every, batch=0, on_train_batch=True, outputs="activations",
+                             sample=WATCH_SAMPLE, sampled_weight_grads=True)
         try:
-            return Probe(self.model, self.layers, config).__enter__()
+            probe = Probe(self.model, self.layers, config)
         except UserError:
             if self.layers is not None:
                 raise
             return None  # no Linear/Conv/activation modules to probe: the per-layer rules stay off
+        if not any(l.kind == "activation" for l in probe.layers):
+            probe = Probe(self.model, self.layers, replace(config, outputs="all"))
+        return probe.__enter__()
 
     # -- in the loop --------------------------------------------------------------------
     def loss(self, loss: torch.Tensor, y: torch.Tensor | None = None) -> None:
