@@ -10,7 +10,9 @@ plain time; targets from the watch issue):
 * Cockpit's ``economy`` configuration on the same MLP every step, where ``cockpit-for-pytorch``
   can be imported (it needs BackPACK; no target: a row to compare with).
 
-Runs alternate to share the machine's noise; the minimum of the repeats is kept.
+The plain and the watched copy of a loop take their steps in turn (plain, watched, plain, ...), each
+timed on its own, so that both see the same moments of this machine's noise (whole runs one after
+the other differed by up to 25% here, more than the overhead measured).
 """
 from __future__ import annotations
 
@@ -46,28 +48,46 @@ def _data(shape: tuple[int, ...], steps: int) -> tuple[torch.Tensor, torch.Tenso
     return torch.randn(steps, BATCH, *shape, generator=g), torch.randint(0, 10, (steps, BATCH), generator=g)
 
 
-def train(model_name: str, steps: int, every: int | None) -> float:
-    """Seconds for ``steps`` steps of the plain loop, watched every ``every`` steps (None: unwatched)."""
-    build, shape, make_optimizer = MODELS[model_name]
-    torch.manual_seed(0)
-    model = build()
-    optimizer = make_optimizer(model.parameters())
-    criterion = nn.CrossEntropyLoss()
-    xs, ys = _data(shape, steps)
-    watcher = trainlab.watch(model, optimizer, criterion=criterion, every=every, status=False) if every else None
+class Arm:
+    """One copy of the loop: its model, optimizer and data, stepped one step at a time."""
+
+    def __init__(self, model_name: str, steps: int) -> None:
+        build, shape, make_optimizer = MODELS[model_name]
+        torch.manual_seed(0)
+        self.model = build()
+        self.optimizer = make_optimizer(self.model.parameters())
+        self.criterion = nn.CrossEntropyLoss()
+        self.xs, self.ys = _data(shape, steps)
+        self.seconds = 0.0
+
+    def step(self, i: int) -> None:
+        started = time.perf_counter()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.criterion(self.model(self.xs[i]), self.ys[i])
+        loss.backward()
+        self.optimizer.step()
+        self.seconds += time.perf_counter() - started
+
+
+def interleaved(model_name: str, steps: int, every: int) -> tuple[float, float]:
+    """Seconds of the plain loop and of the same loop watched every ``every`` steps, their steps
+    alternating (plain, watched, plain, ...) so that both see the same moments of this machine's noise.
+    The watched arm's time includes entering and leaving the watcher."""
+    plain, watched = Arm(model_name, steps), Arm(model_name, steps)
+    watcher = trainlab.watch(watched.model, watched.optimizer, criterion=watched.criterion, every=every,
+                             status=False)
     started = time.perf_counter()
-    if watcher is not None:
-        watcher.__enter__()
+    watcher.__enter__()
+    watched.seconds += time.perf_counter() - started
     try:
-        for step in range(steps):
-            optimizer.zero_grad(set_to_none=True)
-            loss = criterion(model(xs[step]), ys[step])
-            loss.backward()
-            optimizer.step()
+        for i in range(steps):
+            plain.step(i)
+            watched.step(i)
     finally:
-        if watcher is not None:
-            watcher.__exit__(None, None, None)
-    return time.perf_counter() - started
+        started = time.perf_counter()
+        watcher.__exit__(None, None, None)
+        watched.seconds += time.perf_counter() - started
+    return plain.seconds, watched.seconds
 
 
 def cockpit_economy(steps: int) -> float | None:
@@ -106,31 +126,24 @@ def _row(case: str, model_name: str, ours: float, base: float, steps: int, targe
 
 
 def run(quick: bool) -> list[dict]:
-    steps, repeats = (60, 1) if quick else (200, 3)
+    steps = 60 if quick else 300
     rows = []
     for model_name in MODELS:
-        train(model_name, 5, None)  # warm-up
-        times: dict[str, list[float]] = {"plain": [], "every 50": [], "every step": []}
-        for _ in range(repeats):
-            times["plain"].append(train(model_name, steps, None))
-            times["every 50"].append(train(model_name, steps, 50))
-            times["every step"].append(train(model_name, steps, 1))
-        base = min(times["plain"])
-        rows.append(_row("watch every 50 steps (default)", model_name, min(times["every 50"]), base, steps, 1.03))
-        rows.append(_row("watch every step", model_name, min(times["every step"]), base, steps, 1.10))
-    cockpit_steps = max(steps // 4, 20)
-    plain, tracked = [], []
-    for _ in range(repeats):
-        plain.append(train("5x1000 tanh MLP", cockpit_steps, None))
-        t = cockpit_economy(cockpit_steps)
-        if t is None:
-            break
-        tracked.append(t)
-    if tracked:
-        rows.append(_row("Cockpit economy every step (for comparison)", "5x1000 tanh MLP", min(tracked),
-                         min(plain), cockpit_steps, None))
-    else:
-        rows.append({"benchmark": "watch", "case": "Cockpit economy: not measured (cockpit-for-pytorch and "
-                                                    "BackPACK are not installed beside this torch)",
-                     "unit": "", "target": "none", "passed": True})
+        interleaved(model_name, 5, 1)  # warm-up (and the watcher's first import)
+        for every, case, target in ((50, "watch every 50 steps (default)", 1.03), (1, "watch every step", 1.10)):
+            base, ours = interleaved(model_name, steps, every)
+            rows.append(_row(case, model_name, ours, base, steps, target))
+    rows.append(_cockpit_row(max(steps // 30, 5)))
     return rows
+
+
+def _cockpit_row(steps: int) -> dict:
+    plain = Arm("5x1000 tanh MLP", steps)
+    for i in range(steps):
+        plain.step(i)
+    tracked = cockpit_economy(steps)
+    if tracked is None:
+        return {"benchmark": "watch", "case": "Cockpit economy: not measured (cockpit-for-pytorch and BackPACK are "
+                                              "not installed beside this torch)", "unit": "", "target": "none",
+                "passed": True}
+    return _row("Cockpit economy every step (for comparison)", "5x1000 tanh MLP", tracked, plain.seconds, steps, None)
