@@ -147,7 +147,6 @@ class Observer:
         self.criterion, self.scheduler, self.on_check, self.sample = criterion, scheduler, on_check, sample
         self.seen = Seen(scheduler=scheduler, optimizer=self.optimizers[0], total_steps=total_steps)
         self.params = dict(model.named_parameters())
-        self.names = {id(p): n for n, p in self.params.items()}
         self.modal = [(n, m) for n, m in model.named_modules() if isinstance(m, MODAL)
                       and not (isinstance(m, DROPOUT) and m.p == 0)]
         total = sum(p.numel() for p in self.params.values())
@@ -172,7 +171,7 @@ class Observer:
         self._snapshots: dict[str, torch.Tensor] = {}
         self._in_optimizer: set[int] = set()
         self._fresh_orphans: list[str] = []
-        by_id = {id(p): n for n, p in self.params.items()}
+        by_id = {id(p): n for n, p in self.params.items()}  # param -> its name
         clock = {id(p) for group in self.optimizers[0].param_groups for p in group["params"]}
         self.seen.update_layers = {l.name for l in (probe.layers if probe else [])
                                    if l.weight is not None and id(l.weight) in clock}
