@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from common import BATCH, EVERY, STEPS, batches, case, epochs, images, mlp
+from common import BATCH, EVERY, STEPS, case, epochs, images, mlp, train
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
@@ -20,12 +20,7 @@ def _loop(x: torch.Tensor, y: torch.Tensor) -> Watcher:
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     criterion = nn.CrossEntropyLoss()
     model.train()
-    with trainlab.watch(model, opt, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            opt.zero_grad()
-            criterion(model(xb), yb).backward()
-            opt.step()
-    return w
+    return train(model, opt, criterion, x, y)
 
 
 def _loader_loop(loader: DataLoader) -> Watcher:

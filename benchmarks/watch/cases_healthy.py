@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from common import BATCH, EVERY, STEPS, SmallCNN, accuracy, batches, case, images, mlp
+from common import BATCH, EVERY, STEPS, SmallCNN, accuracy, batches, case, images, mlp, train
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -57,12 +57,7 @@ def resnet_bn_inplace_relu() -> Watcher:
     criterion = nn.CrossEntropyLoss()
     x, y = images("mnist")
     model.train()
-    with trainlab.watch(model, opt, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            opt.zero_grad()
-            criterion(model(xb), yb).backward()
-            opt.step()
-    return w
+    return train(model, opt, criterion, x, y)
 
 
 @case("cnn-dropout-eval", expected=None, provenance="correct: dropout + BN CNN, validated under model.eval() "
@@ -96,12 +91,7 @@ def mlp_adam_fashion() -> Watcher:
     criterion = nn.CrossEntropyLoss()
     x, y = images("fashion-mnist")
     model.train()
-    with trainlab.watch(model, opt, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            opt.zero_grad()
-            criterion(model(xb), yb).backward()
-            opt.step()
-    return w
+    return train(model, opt, criterion, x, y)
 
 
 @case("sgd-momentum-steplr-per-epoch", expected=None, provenance="correct: SGD + momentum, StepLR stepped once "
@@ -169,12 +159,7 @@ def finetune_frozen_stem() -> Watcher:
     x, y = images("mnist")
     model.train()
     stem.eval()  # frozen BN keeps its running statistics
-    with trainlab.watch(model, opt, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            opt.zero_grad()
-            criterion(model(xb), yb).backward()
-            opt.step()
-    return w
+    return train(model, opt, criterion, x, y)
 
 
 @case("lbfgs-closure", expected=None, provenance="correct: optimizer.step(closure) with LBFGS (strong Wolfe), "
@@ -266,9 +251,4 @@ def tiny_transformer() -> Watcher:
     criterion = nn.CrossEntropyLoss()
     x, y = images("mnist")
     model.train()
-    with trainlab.watch(model, opt, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            opt.zero_grad()
-            criterion(model(xb), yb).backward()
-            opt.step()
-    return w
+    return train(model, opt, criterion, x, y)

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import torch
-from common import BATCH, EVERY, STEPS, SmallCNN, accuracy, batches, case, epochs, images, mlp
+from common import BATCH, EVERY, STEPS, SmallCNN, accuracy, batches, case, epochs, images, mlp, train
 from torch import nn
 from torch.utils.data import ConcatDataset, DataLoader, TensorDataset
 
@@ -183,13 +183,7 @@ def softmax_into_cross_entropy() -> Watcher:
     model = nn.Sequential(mlp((784, 256, 10)), nn.Softmax(dim=1))  # BUG: CrossEntropyLoss wants logits
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     criterion = nn.CrossEntropyLoss()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-weight-decay-one", expected="loss-flat",
@@ -201,13 +195,7 @@ def weight_decay_one() -> Watcher:
     model = mlp((784, 256, 10))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1.0)  # BUG: 1.0
     criterion = nn.CrossEntropyLoss()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-labels-shuffled-separately", expected="loss-flat",
@@ -225,13 +213,7 @@ def labels_shuffled_separately() -> Watcher:
     model = mlp((784, 256, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.CrossEntropyLoss()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-pixels-divided-by-255-twice", expected="input-scale",
@@ -321,13 +303,7 @@ def head_as_plain_tensors() -> Watcher:
     model = Classifier()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     criterion = nn.CrossEntropyLoss()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-clip-to-tiny-norm", expected="update-ratio",
@@ -399,13 +375,7 @@ def unfreeze_from_the_wrong_end() -> Watcher:
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     criterion = nn.CrossEntropyLoss()
     model.train()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-per-pixel-std-zero", expected="non-finite",
@@ -419,13 +389,7 @@ def per_pixel_std_zero() -> Watcher:
     model = mlp((784, 256, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.CrossEntropyLoss()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-max-values-as-labels", expected="constant-labels",
@@ -458,13 +422,7 @@ def sum_reduction_mean_lr() -> Watcher:
     model = mlp((784, 256, 10))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     criterion = nn.CrossEntropyLoss(reduction="sum")  # BUG: sum with a mean-sized learning rate
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-normal-init-without-std", expected="exploding-gradient",
@@ -484,13 +442,7 @@ def normal_init_without_std() -> Watcher:
     model.apply(init_weights)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.CrossEntropyLoss()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-sigmoid-in-every-layer", expected="vanishing-gradient",
@@ -535,13 +487,7 @@ def randn_weights_into_tanh() -> Watcher:
                           RandnLinear(128, 10))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     criterion = nn.CrossEntropyLoss()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 # -- correct loops ---------------------------------------------------------------------------------------
@@ -556,13 +502,7 @@ def ok_vgg_bn_cnn() -> Watcher:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
     criterion = nn.CrossEntropyLoss()
     model.train()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-ok-mobilenet-style", expected=None,
@@ -579,13 +519,7 @@ def ok_mobilenet_style() -> Watcher:
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     criterion = nn.CrossEntropyLoss()
     model.train()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-ok-adamw-cosine-per-batch", expected=None,
@@ -652,13 +586,7 @@ def ok_conv1d_waves() -> Watcher:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     criterion = nn.CrossEntropyLoss()
     model.train()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-ok-nesterov-wd-label-smoothing", expected=None,
@@ -671,13 +599,7 @@ def ok_nesterov_wd_label_smoothing() -> Watcher:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
     criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
     model.train()
-    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            optimizer.zero_grad()
-            loss = criterion(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-    return w
+    return train(model, optimizer, criterion, x, y)
 
 
 @case("heldout-ok-frozen-pretrained-embedding", expected=None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from common import BATCH, EVERY, STEPS, SmallCNN, accuracy, batches, case, epochs, images, mlp
+from common import BATCH, EVERY, STEPS, SmallCNN, accuracy, batches, case, epochs, images, mlp, train
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -73,12 +73,7 @@ def head_replaced_after_optimizer() -> Watcher:
     criterion = nn.CrossEntropyLoss()
     x, y = images("mnist")
     model.train()
-    with trainlab.watch(model, opt, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            opt.zero_grad()
-            criterion(model(xb), yb).backward()
-            opt.step()
-    return w
+    return train(model, opt, criterion, x, y)
 
 
 @case("optimizer-on-frozen-head", expected="not-in-optimizer",
@@ -94,12 +89,7 @@ def optimizer_on_frozen_head() -> Watcher:
     criterion = nn.CrossEntropyLoss()
     x, y = images("mnist")
     model.train()
-    with trainlab.watch(model, opt, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            opt.zero_grad()
-            criterion(model(xb), yb).backward()
-            opt.step()
-    return w
+    return train(model, opt, criterion, x, y)
 
 
 # -- never-updated -------------------------------------------------------------------------------------
@@ -168,12 +158,7 @@ def frozen_wrong_index() -> Watcher:
     criterion = nn.CrossEntropyLoss()
     x, y = images("mnist")
     model.train()
-    with trainlab.watch(model, opt, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            opt.zero_grad()
-            criterion(model(xb), yb).backward()
-            opt.step()
-    return w
+    return train(model, opt, criterion, x, y)
 
 
 # -- train / eval mode -----------------------------------------------------------------------------------
@@ -190,12 +175,7 @@ def eval_before_training() -> Watcher:
     model.eval()
     accuracy(model, xv, yv)  # the accuracy before training, for the log
     # BUG: no model.train() here
-    with trainlab.watch(model, opt, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            opt.zero_grad()
-            criterion(model(xb), yb).backward()
-            opt.step()
-    return w
+    return train(model, opt, criterion, x, y)
 
 
 @case("validate-in-train-mode", expected="train-mode-eval",

@@ -10,7 +10,7 @@ import random
 
 import torch
 import torch.nn.functional as F
-from common import EVERY, SmallCNN, batches, case, images, mlp
+from common import EVERY, SmallCNN, batches, case, images, mlp, train
 from torch import nn
 
 import trainlab
@@ -22,12 +22,7 @@ def _sgd_loop(model: nn.Module, opt: torch.optim.Optimizer, *, standardize: bool
     criterion = nn.CrossEntropyLoss()
     x, y = images("mnist", standardize=standardize)
     model.train()
-    with trainlab.watch(model, opt, criterion=criterion, every=EVERY, status=False) as w:
-        for xb, yb in batches(x, y):
-            opt.zero_grad()
-            criterion(model(xb), yb).backward()
-            opt.step()
-    return w
+    return train(model, opt, criterion, x, y)
 
 
 def _init_weights(model: nn.Module, init) -> nn.Module:

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import torch
 from torch import nn
 
-from trainlab.watcher import Watcher
+from trainlab.watcher import Watcher, watch
 
 STEPS = 100
 """Optimizer steps per loop."""
@@ -96,6 +96,17 @@ def batches(x: torch.Tensor, y: torch.Tensor, *, steps: int = STEPS, batch: int 
             idx = order[start:start + batch]
             yield x[idx], y[idx]
             done += 1
+
+
+def train(model: nn.Module, optimizer: torch.optim.Optimizer, criterion: nn.Module, x: torch.Tensor,
+          y: torch.Tensor) -> Watcher:
+    """The plain loop, watched at the default cadence: for the cases whose bug is in their setup, not their loop."""
+    with watch(model, optimizer, criterion=criterion, every=EVERY, status=False) as w:
+        for xb, yb in batches(x, y):
+            optimizer.zero_grad()
+            criterion(model(xb), yb).backward()
+            optimizer.step()
+    return w
 
 
 def epochs(loader: torch.utils.data.DataLoader, steps: int = STEPS) -> Iterator[tuple[int, tuple]]:
