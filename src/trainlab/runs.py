@@ -219,10 +219,13 @@ class RunDir:
         run = cls(path)
         cls.check_new(run.path)
         run.path.mkdir(parents=True, exist_ok=True)
-        record = {"config": config.to_dict(), "device": device, "versions": versions(),
-                  "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        atomic_write_text(run.path / CONFIG, json.dumps(record, indent=2) + "\n")
+        run._write_record({"config": config.to_dict(), "device": device})
         return run
+
+    def _write_record(self, record: dict[str, Any]) -> None:
+        """``config.json``: ``record`` with the versions and the creation time."""
+        record = {**record, "versions": versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        atomic_write_text(self.path / CONFIG, json.dumps(record, indent=2) + "\n")
 
     @classmethod
     def create_watched(cls, path: str | Path, description: dict[str, Any], device: str) -> "RunDir":
@@ -242,9 +245,7 @@ class RunDir:
         except OSError as exc:
             raise UserError(f"cannot create the folder out={str(run.path)!r} ({exc.strerror or exc}); pass a "
                             "folder that can be written") from None
-        record = {"kind": WATCHED, "config": description, "device": device, "versions": versions(),
-                  "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        atomic_write_text(run.path / CONFIG, json.dumps(record, indent=2) + "\n")
+        run._write_record({"kind": WATCHED, "config": description, "device": device})
         return run
 
     # -- reading ----------------------------------------------------------------

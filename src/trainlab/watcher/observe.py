@@ -58,9 +58,13 @@ class LabelBatch:
     bits: float = field(init=False)
 
     def __post_init__(self) -> None:
-        n = sum(self.counts.values())
-        object.__setattr__(self, "bits", -sum(c / n * math.log2(c / n) for c in self.counts.values() if c)
-                           if n else 0.0)
+        object.__setattr__(self, "bits", label_bits(self.counts))
+
+
+def label_bits(counts: dict[int, int]) -> float:
+    """The entropy in bits of labels counted as ``{label: count}`` (0 for none)."""
+    n = sum(counts.values())
+    return -sum(c / n * math.log2(c / n) for c in counts.values() if c) if n else 0.0
 
 
 @dataclass
@@ -111,7 +115,6 @@ class Seen:
     train_mode_eval: tuple[int, list[str]] | None = None  # first no-grad forward in training mode
     nonfinite: dict[str, Any] | None = None
     checks: list[int] = field(default_factory=list)  # steps that were checked
-    loss_seen: bool = False
     loss_windows: LossWindows = field(default_factory=LossWindows)
     judged_windows: int = 0  # windows already judged (rules look at the ones after)
     since_check: list[float] = field(default_factory=list)  # losses since the last check
@@ -326,7 +329,6 @@ class Observer:
         if step == self._step_of_last_loss:
             return
         self._step_of_last_loss = step
-        self.seen.loss_seen = True
         value = loss.detach()
         if value.numel() != 1:
             value = value.float().mean()

@@ -59,7 +59,7 @@ from trainlab.loop.records import is_diverging
 from trainlab.probe.records import ProbeRecord
 from trainlab.probe.stats import RELU_FAMILY, SATURATING
 from trainlab.watcher.findings import Finding
-from trainlab.watcher.observe import WINDOW, Seen
+from trainlab.watcher.observe import WINDOW, Seen, label_bits
 
 VANISH, EXPLODE, GROWTH = 1e-3, 100.0, 1e3
 DEAD, SATURATED = 0.7, 0.5
@@ -383,11 +383,6 @@ def _input_scale(seen: Seen, final: bool) -> Finding | None:
 
 
 # -- the data and the schedule ----------------------------------------------------------------------
-def _entropy(counts: dict[int, int]) -> float:
-    n = sum(counts.values())
-    return -sum(c / n * math.log2(c / n) for c in counts.values() if c)
-
-
 @rule("constant-labels")
 def _constant_labels(seen: Seen, final: bool) -> Finding | None:
     batches = [b for b in seen.labels if b.size >= MIN_LABEL_BATCH][-CONSTANT_BATCHES:]
@@ -410,7 +405,7 @@ def _unshuffled(seen: Seen, final: bool) -> Finding | None:
     for b in batches:
         for label, count in b.counts.items():
             pooled[label] = pooled.get(label, 0) + count
-    whole = _entropy(pooled)
+    whole = label_bits(pooled)
     within = statistics.fmean(b.bits for b in batches)
     if len(pooled) < 2 or whole < 0.5 or within >= 0.5 * whole:
         return None

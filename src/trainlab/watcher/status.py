@@ -26,8 +26,7 @@ class StatusLine:
         if not self.enabled:
             return
         parts = [f"watch  step {step:,}"]
-        if loss is not None:
-            parts.append(f"loss {loss:.4g}")
+        parts.append(f"loss {loss:.4g}" if loss is not None else "loss not seen (pass criterion= or call w.loss)")
         if math.isfinite(lr):
             parts.append(f"lr {lr:.3g}")
         parts.append(f"{findings} finding{'s' if findings != 1 else ''}" if findings else "no findings")
