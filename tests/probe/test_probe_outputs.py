@@ -14,13 +14,17 @@ def _net() -> nn.Sequential:
     return nn.Sequential(nn.Linear(30, 200), nn.Tanh(), nn.Linear(200, 200), nn.Tanh(), nn.Linear(200, 4))
 
 
-def _stream(config: ProbeConfig):
+def _stream(config: ProbeConfig, *, distributions: bool = True, step: bool = False):
+    """One training step of ``_net`` probed (``step``: with an SGD step, for the update ratios)."""
     model = _net()
     x, y = torch.randn(64, 30, generator=torch.Generator().manual_seed(1)), torch.arange(64) % 4
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     with Probe(model, config=config) as probe:
-        probe.begin_step()
+        probe.begin_step(distributions=distributions)
         nn.functional.cross_entropy(model(x), y).backward()
         probe.after_backward()
+        if step:
+            optimizer.step()
         return probe.end_step(0), model
 
 
@@ -53,3 +57,34 @@ def test_sampled_weight_gradient_moments_estimate_the_exact_ones():
 def test_unknown_outputs_mode_names_the_choices():
     with pytest.raises(UserError, match="all, activations"):
         ProbeConfig(outputs="some")
+
+
+def test_a_moments_only_record_has_the_full_records_moments_and_nothing_sorted():
+    config = ProbeConfig(batch=0, on_train_batch=True, outputs="activations", sampled_weight_grads=True, sample=4096)
+    full, _ = _stream(config, step=True)
+    light, model = _stream(config, distributions=False, step=True)
+    assert full.distributions and not light.distributions
+    for f, l, module in zip(full.layers, light.layers, model):
+        assert l.backprop_grad is None and (f.backprop_grad is not None) == (f.kind == "activation")
+        assert l.update_ratio == f.update_ratio
+        if f.kind == "linear":
+            assert l.update_ratio is not None and l.weight_grad.std == f.weight_grad.std
+        for a, b in ((f.activation, l.activation), (f.weight_grad, l.weight_grad)):
+            if a is None:
+                assert b is None
+                continue
+            assert (b.mean, b.var, b.saturated_fraction, b.nan_count) == (a.mean, a.var, a.saturated_fraction,
+                                                                         a.nan_count)
+            assert a.histogram is not None and a.percentiles
+            assert b.histogram is None and b.percentiles == {}
+            assert b.to_dict()["hist_counts"] is None
+
+
+def test_the_update_ratio_is_the_relative_size_of_the_step():
+    before = _net()
+    record, after = _stream(ProbeConfig(batch=0, on_train_batch=True, sample=10**6), step=True)
+    for layer, old, new in zip(record.layers, before, after):
+        if layer.kind != "linear":
+            continue
+        w0, w1 = old.weight.detach().double(), new.weight.detach().double()
+        assert layer.update_ratio == pytest.approx(float((w1 - w0).norm() / w0.norm()), rel=1e-5)

@@ -189,7 +189,7 @@ def test_the_run_folder(tmp_path: Path) -> None:
     since_last = [losses[:1], losses[1:11], losses[11:21]]  # each record: the mean loss since the last check
     assert [r["train_loss"] for r in metrics] == pytest.approx([statistics.fmean(v) for v in since_last], rel=1e-9)
     assert all((folder / name).is_file() for name in ("metrics.jsonl", "probes.json", "probes.bin", "findings.json"))
-    assert [r.step for r in read_probes(folder).records()] == [0, 10, 20]
+    assert [r.step for r in read_probes(folder).records()] == [0]  # the figures' records: DISTRIBUTIONS_EVERY
     assert run.findings() == [f.to_dict() for f in w.findings]
     summary = run.summary()
     assert (summary["status"], summary["steps"]) == ("finished", 21)
@@ -200,6 +200,16 @@ def test_the_run_folder(tmp_path: Path) -> None:
         run.config()
     with pytest.raises(UserError, match="already holds a run"):
         train(m, sgd(m), data(), steps=1, out=folder)
+
+
+def test_every_step_records_moments_and_the_figures_get_distributions_every_50(tmp_path: Path) -> None:
+    folder, m = tmp_path / "run", net()
+    w = train(m, sgd(m), data(), steps=120, every=1, out=folder)
+    assert [r["step"] for r in RunDir(folder).metrics()] == list(range(120))
+    assert [r.step for r in read_probes(folder).records()] == [0, 50, 100]
+    assert [(r.step, r.distributions) for r in w.observer.seen.records] == [(117, False), (118, False), (119, False)]
+    assert w.observer.seen.first_record.distributions
+    assert all(l.update_ratio is not None for l in w.observer.seen.records[-1].layers if l.kind == "linear")
 
 
 def test_a_clean_run_folder_says_no_finding(tmp_path: Path) -> None:

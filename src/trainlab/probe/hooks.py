@@ -80,6 +80,7 @@ class Probe:
 
     def _reset(self) -> None:
         n = len(self.layers)
+        self._distributions = True  # False: this step's record keeps moments and fractions only (begin_step)
         self._act: list[Partial | None] = [None] * n
         self._back: list[Partial | None] = [None] * n
         self._wgrad: list[Partial | None] = [None] * n
@@ -98,7 +99,7 @@ class Probe:
             if self._mode == "capture" or index in self._quiet:
                 return
             self._act[index] = self._reduce(output, self.specs[index])
-            if self._mode == "stream" and output.requires_grad:
+            if self._mode == "stream" and output.requires_grad and self._distributions:
                 output.register_hook(self._grad_hook(index))
         return hook
 
@@ -109,7 +110,7 @@ class Probe:
         return hook
 
     def _reduce(self, t: torch.Tensor, spec: Spec) -> Partial:
-        return summarize(t, spec, sample=self.config.sample)
+        return summarize(t, spec, sample=self.config.sample, keep_sample=self._distributions)
 
     def _require_open(self) -> None:
         if not self._handles:
@@ -182,11 +183,17 @@ class Probe:
             self._jac[cur] = mean_singular_value(per_example)
 
     # -- the training batch --------------------------------------------------------
-    def begin_step(self) -> None:
-        """Arm the hooks for the coming training forward/backward pass."""
+    def begin_step(self, *, distributions: bool = True) -> None:
+        """Arm the hooks for the coming training forward/backward pass.
+
+        ``distributions=False`` records the moments and fractions of activations and weight gradients
+        and the update ratios, and skips what only figures read: back-propagated gradients,
+        percentiles and histograms (no tensor hooks, no sort); the record says so in ``distributions``.
+        """
         self._require_open()
         self._reset()
         self._mode = "stream"
+        self._distributions = distributions
 
     def after_backward(self, *, track_update: bool = True) -> None:
         """Reduce weight gradients (in ``param.grad``) and keep the weights' subsample to measure the update."""
@@ -198,11 +205,12 @@ class Probe:
     def read_weight_grads(self) -> None:
         """Reduce the weight gradients now in ``param.grad`` (after backward; optimizers leave them as they are)."""
         sampled = self.config.sampled_weight_grads
-        for layer in self.layers:
-            w = layer.weight
-            if w is not None and w.grad is not None:
-                g = subsample(w.grad.detach().reshape(-1), self.config.sample) if sampled else w.grad
-                self._wgrad[layer.index] = self._reduce(g, GRADIENT)
+        grads = [(layer.index, layer.weight.grad) for layer in self.layers
+                 if layer.weight is not None and layer.weight.grad is not None]
+        if sampled:
+            grads = [(i, subsample(g.detach().reshape(-1), self.config.sample)) for i, g in grads]
+        for i, g in grads:
+            self._wgrad[i] = self._reduce(g, GRADIENT)
 
     def snapshot_weights(self, *, with_grad_only: bool = False) -> None:
         """Keep each weight's subsample, before ``optimizer.step()``, for :meth:`end_step`'s update ratio.
@@ -213,16 +221,19 @@ class Probe:
         for layer in self.layers:
             w = layer.weight
             if w is not None and (w.grad is not None or not with_grad_only):
-                self._before[layer.index] = subsample(w.detach().reshape(-1), self.config.sample)
+                self._before[layer.index] = subsample(w.detach().reshape(-1), self.config.sample).float()
 
     def end_step(self, step: int) -> ProbeRecord:
         """After ``optimizer.step()``: the update ratios (on the weights' subsample), then the record."""
         self._mode = None
-        for layer in self.layers:
-            before = self._before[layer.index]
-            if before is not None:
-                after = subsample(layer.module.weight.detach().reshape(-1), self.config.sample)
-                self._update[layer.index] = (after - before).float().norm() / before.float().norm()
+        kept = [(layer.index, before, layer.module.weight) for layer in self.layers
+                if (before := self._before[layer.index]) is not None]
+        if kept:  # one foreach call per operation, not one per layer
+            before = [b for _, b, _ in kept]
+            after = [subsample(w.detach().reshape(-1), self.config.sample).float() for _, _, w in kept]
+            moved = torch._foreach_norm(torch._foreach_sub(after, before))
+            for (i, _, _), ratio in zip(kept, torch._foreach_div(moved, torch._foreach_norm(before))):
+                self._update[i] = ratio
         try:
             return self._record(step, "train")
         finally:
@@ -253,7 +264,8 @@ class Probe:
         present = [(k, i) for k, block in enumerate(blocks) for i in range(n) if block[i] is not None]
         scalars = [(k, i, v) for k, block in enumerate((self._update, self._jac)) for i, v in enumerate(block)
                    if v is not None]
-        stats = finish([blocks[k][i] for k, i in present], bins=self.config.bins)
+        distributions = self._distributions
+        stats = finish([blocks[k][i] for k, i in present], bins=self.config.bins, distributions=distributions)
         values = [v.reshape(1).float().to(stats.device) for _, _, v in scalars]
         flat = torch.cat([stats.reshape(-1), *values]).cpu().tolist()  # the one host copy of this record
         w = width(self.config.bins)
@@ -266,23 +278,25 @@ class Probe:
             table[i][3 + k] = 1.0
             table[i][N_FLAGS + 3 * w + k] = flat[len(present) * w + j]
         self.last_rows = table  # kept for writers of the probe file
-        return ProbeRecord(step, source, [self.decode_row(i, row) for i, row in enumerate(table)])
+        return ProbeRecord(step, source, [self.decode_row(i, row, distributions) for i, row in enumerate(table)],
+                           distributions)
 
-    def decode_row(self, index: int, row: list[float]) -> LayerStats:
-        return decode_layer(self.layers[index], self.specs[index], row, self.config.bins)
+    def decode_row(self, index: int, row: list[float], distributions: bool = True) -> LayerStats:
+        return decode_layer(self.layers[index], self.specs[index], row, self.config.bins, distributions)
 
     @property
     def row_width(self) -> int:
         return N_FLAGS + 3 * width(self.config.bins) + 2
 
 
-def decode_layer(layer: Any, spec: Spec, row: Sequence[float], bins: int) -> LayerStats:
+def decode_layer(layer: Any, spec: Spec, row: Sequence[float], bins: int, distributions: bool = True) -> LayerStats:
     """A :class:`LayerStats` from one host row (see :meth:`Probe._record` for the layout)."""
     w = width(bins)
     flags = [bool(f) for f in row[:N_FLAGS]]
     blocks = [row[N_FLAGS + k * w: N_FLAGS + (k + 1) * w] for k in range(3)]
     specs = (spec, GRADIENT, GRADIENT)
-    stats = [decode(list(b), s, bins=bins) if f else None for b, s, f in zip(blocks, specs, flags)]
+    stats = [decode(list(b), s, bins=bins, distributions=distributions) if f else None
+             for b, s, f in zip(blocks, specs, flags)]
     scalars = [float(row[N_FLAGS + 3 * w + k]) if flags[3 + k] else None for k in range(2)]
     return LayerStats(layer.name, layer.index, layer.kind, layer.activation_fn, *stats, *scalars)
 

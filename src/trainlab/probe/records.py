@@ -38,11 +38,16 @@ class LayerStats:
 
 @dataclass(frozen=True)
 class ProbeRecord:
-    """All probed layers at one ``step``; ``source`` is ``"probe"`` (fixed batch) or ``"train"``."""
+    """All probed layers at one ``step``; ``source`` is ``"probe"`` (fixed batch) or ``"train"``.
+
+    ``distributions`` is False for a record of moments, fractions and update ratios only (no
+    back-propagated gradients, percentiles or histograms: :meth:`Probe.begin_step`).
+    """
 
     step: int
     source: str
     layers: list[LayerStats]
+    distributions: bool = True
 
     def layer(self, name: str) -> LayerStats:
         for layer in self.layers:

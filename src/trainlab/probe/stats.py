@@ -91,14 +91,15 @@ class TensorStats:
     dead_fraction: float | None
     nan_count: int
     inf_count: int
-    histogram: Histogram = field(repr=False)
+    histogram: Histogram | None = field(default=None, repr=False)  # None (and no percentiles) in a moments-only record
 
     def to_dict(self) -> dict[str, Any]:
+        hist = self.histogram
         return {"mean": self.mean, "std": self.std, "var": self.var,
                 **{f"p{p}": v for p, v in self.percentiles.items()},
                 "saturated_fraction": self.saturated_fraction, "dead_fraction": self.dead_fraction,
                 "nan_count": self.nan_count, "inf_count": self.inf_count,
-                "hist_counts": list(self.histogram.counts), "hist_edges": list(self.histogram.edges)}
+                "hist_counts": list(hist.counts) if hist else None, "hist_edges": list(hist.edges) if hist else None}
 
 
 RANGE_MODES: tuple[str, ...] = ("fixed", "minmax", "symmetric")
@@ -142,11 +143,11 @@ class Partial:
     ``scalars``: mean, var, saturated fraction, dead fraction, NaN count, Inf
     count, as a ``[6]`` tensor on the device or, on the CPU path, host floats;
     ``sample``: the values kept for percentiles and the histogram, with
-    non-finite values replaced by ``+inf``.
+    non-finite values replaced by ``+inf`` (None when only the moments are wanted).
     """
 
     scalars: torch.Tensor | list[float]
-    sample: torch.Tensor
+    sample: torch.Tensor | None
     spec: Spec
 
 
@@ -166,8 +167,9 @@ def subsample(flat: torch.Tensor, sample: int) -> torch.Tensor:
 
 
 def summarize(t: torch.Tensor, spec: Spec, *, sample: int = DEFAULT_SAMPLE,
-              host_reads: bool | None = None) -> Partial:
-    """The exact statistics of ``t`` (any shape; dim 0 is the batch for activations) and its kept subsample."""
+              host_reads: bool | None = None, keep_sample: bool = True) -> Partial:
+    """The exact statistics of ``t`` (any shape; dim 0 is the batch for activations) and its kept subsample
+    (none with ``keep_sample=False``: a record of moments and fractions only, see :func:`finish`)."""
     t = t.detach()
     flat = t.reshape(-1)
     if flat.dtype != torch.float32:
@@ -177,7 +179,7 @@ def summarize(t: torch.Tensor, spec: Spec, *, sample: int = DEFAULT_SAMPLE,
     if host_reads and flat.numel():
         total = float(flat.sum())
         if math.isfinite(total):
-            return _summarize_finite(t, flat, total, spec, sample)
+            return _summarize_finite(t, flat, total, spec, sample if keep_sample else 0)
     finite = torch.isfinite(flat)
     n = finite.count_nonzero()
     nan_count = torch.isnan(flat).count_nonzero()
@@ -185,8 +187,10 @@ def summarize(t: torch.Tensor, spec: Spec, *, sample: int = DEFAULT_SAMPLE,
     mean = clean.sum() / n
     dev = torch.where(finite, flat - mean, 0.0)
     var = torch.dot(dev, dev) / n
-    kept = subsample(flat, sample)
-    kept = torch.where(torch.isfinite(kept), kept, math.inf)
+    kept = None
+    if keep_sample:
+        kept = subsample(flat, sample)
+        kept = torch.where(torch.isfinite(kept), kept, math.inf)
     nan = torch.full((), math.nan, device=flat.device)
     sat = _saturated(clean, spec) / n if spec.measures_saturation else nan
     dead = _dead(t) if spec.dead else nan
@@ -195,7 +199,7 @@ def summarize(t: torch.Tensor, spec: Spec, *, sample: int = DEFAULT_SAMPLE,
 
 
 def _summarize_finite(t: torch.Tensor, flat: torch.Tensor, total: float, spec: Spec, sample: int) -> Partial:
-    """The CPU path for a tensor whose sum is finite (so every value is), with host floats.
+    """The CPU path for a tensor whose sum is finite (so every value is), with host floats (``sample`` 0: keep none).
 
     The variance comes from the sum of squares, ``E[x^2] - mean^2``, when that
     cannot cancel badly (``mean^2 <= var``: its rounding error is then at most
@@ -209,7 +213,7 @@ def _summarize_finite(t: torch.Tensor, flat: torch.Tensor, total: float, spec: S
         var = float(torch.dot(dev, dev)) / n
     sat = float(_saturated(flat, spec)) / n if spec.measures_saturation else math.nan
     dead = float(_dead(t)) if spec.dead else math.nan
-    return Partial([mean, max(var, 0.0), sat, dead, 0.0, 0.0], subsample(flat, sample), spec)
+    return Partial([mean, max(var, 0.0), sat, dead, 0.0, 0.0], subsample(flat, sample) if sample else None, spec)
 
 
 def _saturated(values: torch.Tensor, spec: Spec) -> torch.Tensor:
@@ -226,15 +230,28 @@ def _dead(t: torch.Tensor) -> torch.Tensor:
     return (t.reshape(t.shape[0], -1).amax(dim=0) <= 0).float().mean()
 
 
-def finish(partials: Sequence[Partial], *, bins: int) -> torch.Tensor:
-    """One row of ``width(bins)`` per partial, ``[len(partials), width]``, on their device."""
+def finish(partials: Sequence[Partial], *, bins: int, distributions: bool = True) -> torch.Tensor:
+    """One row of ``width(bins)`` per partial, ``[len(partials), width]``, on their device.
+
+    ``distributions=False`` sorts nothing: percentiles and histogram range are NaN, counts 0 (the
+    partials may then have kept no sample).
+    """
     if not partials:
         return torch.zeros((0, width(bins)))
-    device = partials[0].sample.device
+    first = partials[0]
+    device = first.sample.device if first.sample is not None else (
+        first.scalars.device if isinstance(first.scalars, torch.Tensor) else torch.device("cpu"))
     if all(isinstance(p.scalars, list) for p in partials):
         scalars = torch.tensor([p.scalars for p in partials], device=device)  # [n, 6]
     else:
         scalars = torch.stack([torch.as_tensor(p.scalars, device=device) for p in partials]).float()
+    mean, var, sat, dead, nan_count, inf_count = scalars.unbind(1)
+    head = torch.stack([mean, var.clamp_min(0).sqrt(), var], dim=1)
+    fractions = torch.stack([sat, dead, nan_count, inf_count], dim=1)
+    if not distributions:
+        n = len(partials)
+        nan = torch.full((n, len(PERCENTILES)), math.nan, device=device)
+        return torch.cat([head, nan, fractions, nan[:, :2], torch.zeros((n, bins), device=device)], dim=1)
     groups: dict[int, list[int]] = {}
     for i, p in enumerate(partials):
         groups.setdefault(p.sample.numel(), []).append(i)
@@ -246,10 +263,8 @@ def finish(partials: Sequence[Partial], *, bins: int) -> torch.Tensor:
     tail = torch.cat(blocks) if len(blocks) > 1 else blocks[0]  # [n, 5 + 2 + bins]
     if order != sorted(order):
         tail = tail[torch.argsort(torch.tensor(order, device=device))]
-    mean, var, sat, dead, nan_count, inf_count = scalars.unbind(1)
-    head = torch.stack([mean, var.clamp_min(0).sqrt(), var], dim=1)
     pct, lo_hi, counts = tail[:, :len(PERCENTILES)], tail[:, len(PERCENTILES):len(PERCENTILES) + 2], tail[:, -bins:]
-    return torch.cat([head, pct, torch.stack([sat, dead, nan_count, inf_count], dim=1), lo_hi, counts], dim=1)
+    return torch.cat([head, pct, fractions, lo_hi, counts], dim=1)
 
 
 def _sort_rows(block: torch.Tensor) -> torch.Tensor:
@@ -305,9 +320,15 @@ def reduce_tensor(t: torch.Tensor, spec: Spec, *, bins: int, sample: int = DEFAU
     return finish([summarize(t, spec, sample=sample, host_reads=host_reads)], bins=bins)[0]
 
 
-def decode(row: list[float], spec: Spec, *, bins: int) -> TensorStats:
-    """A :class:`TensorStats` from one host row made by :func:`reduce_tensor`."""
+def decode(row: list[float], spec: Spec, *, bins: int, distributions: bool = True) -> TensorStats:
+    """A :class:`TensorStats` from one host row made by :func:`reduce_tensor` (or :func:`finish`)."""
     value = dict(zip(FIELDS, row[:len(FIELDS)]))
+    if not distributions:
+        return TensorStats(
+            mean=value["mean"], std=value["std"], var=value["var"], percentiles={},
+            saturated_fraction=value["saturated_fraction"] if spec.measures_saturation else None,
+            dead_fraction=value["dead_fraction"] if spec.dead else None,
+            nan_count=int(value["nan_count"]), inf_count=int(value["inf_count"]))
     counts = list(map(int, row[len(FIELDS):len(FIELDS) + bins]))  # whole numbers in float32
     lo, hi = value["hist_lo"], value["hist_hi"]
     edges = [lo + (hi - lo) * i / bins for i in range(bins + 1)]

@@ -46,6 +46,11 @@ WINDOW = 10
 KEEP_LOSSES = 10_000
 """Per-step losses kept in memory (older ones live on in their windows' means)."""
 RECENT_RECORDS = 3
+DISTRIBUTIONS_EVERY = 50
+"""Steps between the checks whose probe record also has percentiles, histograms and back-propagated
+gradients (the figures' and TensorBoard's): the first check, then the first one at least this many steps
+later. The rules read only moments, fractions and update ratios, which every check records: watching
+every step then costs a record of those, not a sort of every tensor and a row of the probe file."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,7 @@ class Observer:
                                  if n and layer_kind(m) in ("linear", "conv")), None)
         self.due = True
         self.armed = False
+        self._next_distributions = 0  # the first check at or after this step records distributions
         self.paused = False
         self.last_args: tuple[Any, ...] | None = None
         self._handles: list[Any] = []
@@ -256,7 +262,10 @@ class Observer:
         self._in_optimizer = self.optimizer_ids()
         step = self.seen.step
         if self.probe is not None:
-            self.probe.begin_step()
+            distributions = step >= self._next_distributions
+            if distributions:
+                self._next_distributions = step + DISTRIBUTIONS_EVERY
+            self.probe.begin_step(distributions=distributions)
         in_eval = [n for n, m in self.modal if not m.training and not _frozen(m)]
         if in_eval and not self.seen.eval_mode:
             self.seen.eval_mode.append((step, in_eval))
@@ -314,8 +323,9 @@ class Observer:
         if self.paused or not isinstance(x, torch.Tensor) or not x.is_floating_point() or not x.numel():
             return
         flat = x.detach().float().reshape(-1)
-        rms, top = torch.stack([flat.square().mean().sqrt(), flat.abs().max()]).tolist()
-        self.seen.input_scale.append((self.seen.step, rms, top))
+        low, high = torch.aminmax(flat)
+        rms, low, high = torch.stack([torch.linalg.vector_norm(flat) / math.sqrt(flat.numel()), low, high]).tolist()
+        self.seen.input_scale.append((self.seen.step, rms, max(-low, high)))
 
     # -- the loss and the labels ---------------------------------------------------------
     def _after_criterion(self, _m: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
@@ -404,7 +414,8 @@ class Observer:
             self.seen.add_record(record)
             known = self._probed_grad_norms(record)
         with_grad = [(n, p) for n, p in self.params.items() if p.grad is not None and n not in known]
-        norms = torch.stack([p.grad.detach().float().norm() for _, p in with_grad]).tolist() if with_grad else []
+        norms = torch.stack(torch._foreach_norm([p.grad.detach().float() for _, p in with_grad])).tolist() \
+            if with_grad else []
         self.seen.grad_norms = known | dict(zip((n for n, _ in with_grad), norms))
         self._grad_seen.update(n for n, v in self.seen.grad_norms.items() if v != 0)
         # a gradient that arrived in this step (a .grad left from before, e.g. by pretraining, does not count)

@@ -191,7 +191,7 @@ class Watcher:
         lr = seen.lr_changes[-1][1]
         if self.recorder is not None:
             self.recorder.check(step, loss=loss, lr=lr, samples=None)
-            if record is not None:
+            if record is not None and record.distributions:  # the figures' records
                 self.recorder.probe(record, self.probe.last_rows)
             if new:
                 self.recorder.findings(self.findings)

@@ -38,7 +38,8 @@ class TensorBoardWriter:
                 if stats is not None:
                     if math.isfinite(stats.std):
                         w.add_scalar(f"{quantity}_std/{layer.name}", stats.std, step)
-                    self._histogram(f"{quantity}/{layer.name}", stats, step)
+                    if stats.histogram is not None:
+                        self._histogram(f"{quantity}/{layer.name}", stats, step)
 
     def _histogram(self, tag: str, stats: TensorStats, step: int) -> None:
         counts, edges = stats.histogram.counts, stats.histogram.edges
