@@ -276,7 +276,7 @@ def act(index: int, fn: str, *, saturated: float | None = None, dead: float | No
     return LayerStats(f"act{index}", 2 * index + 1, "activation", fn, stats(saturated=saturated, dead=dead))
 
 
-def net_record(step: int, grads: Sequence[float] = (1.0, 1.0, 1.0), *, updates: Sequence[float | None] = (),
+def net_record(step: int, grads: Sequence[float] = (0.01, 0.01, 0.01), *, updates: Sequence[float | None] = (),
                acts: Sequence[LayerStats] = ()) -> ProbeRecord:
     updates = list(updates) or [1e-3] * len(grads)
     layers = [linear(i, g, u) for i, (g, u) in enumerate(zip(grads, updates))]
@@ -309,14 +309,25 @@ def test_vanishing_is_below_1e_3_of_the_last_layer(ratio: float, vanishing: bool
 
 @pytest.mark.parametrize("ratio, exploding", [(101.0, True), (99.0, False)])
 def test_exploding_is_above_100_times_the_last_layer(ratio: float, exploding: bool) -> None:
-    out = with_records(net_record(0, (ratio, 1.0, 1.0)), net_record(50, (ratio, 1.0, 1.0)))
+    grads = (ratio * 0.005, 0.005, 0.005)  # every RMS below GRAD_RMS_HIGH: only the spread can fire
+    out = with_records(net_record(0, grads), net_record(50, grads))
     assert list(out) == (["exploding-gradient"] if exploding else [])
+
+
+@pytest.mark.parametrize("rms, exploding", [(10.1, True), (9.9, False)])
+def test_exploding_is_a_gradient_rms_above_10_at_two_checks(rms: float, exploding: bool) -> None:
+    grads = (5.0, rms, 5.0)  # no spread between the layers
+    out = with_records(net_record(0, grads), net_record(50, grads))
+    assert list(out) == (["exploding-gradient"] if exploding else [])
+    if exploding:
+        assert out["exploding-gradient"].step == 50 and same(out["exploding-gradient"], {"layer": "fc1", "rms": rms})
+    assert with_records(net_record(0), net_record(50, grads)) == {}  # once is not enough
 
 
 @pytest.mark.parametrize("growth, exploding", [(1001.0, True), (999.0, False)])
 def test_exploding_growth_over_step_0(growth: float, exploding: bool) -> None:
     """Growth of the total gradient norm (per-entry RMS over layers) above 1e3x, at the last two checks."""
-    start, grown = net_record(0), [net_record(s, (growth,) * 3) for s in (50, 100, 150)]
+    start, grown = net_record(0, (1e-4,) * 3), [net_record(s, (growth * 1e-4,) * 3) for s in (50, 100, 150)]
     out = with_records(start, *grown)  # the deque keeps the last three records; the first is kept apart
     assert list(out) == (["exploding-gradient"] if exploding else [])
     if exploding:

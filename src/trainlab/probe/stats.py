@@ -151,18 +151,32 @@ class Partial:
     spec: Spec
 
 
+WEIGHT_RUN = 16
+"""Weights and their gradients are subsampled in runs of this many consecutive values (one 64-byte cache
+line of float32): as many values from 16 times fewer cache lines and pages, which gathered 2-5 times
+faster from 4 MB weights out of cache here. Activations, read while still in cache, keep single positions."""
+
+
 @functools.lru_cache(maxsize=256)
-def sample_index(size: int, sample: int, device: torch.device) -> torch.Tensor | None:
-    """The fixed positions kept from a flat tensor of ``size`` values (sorted), or None to keep all."""
+def sample_index(size: int, sample: int, device: torch.device, run: int = 1) -> torch.Tensor | None:
+    """The fixed positions kept from a flat tensor of ``size`` values (sorted), or None to keep all.
+
+    ``run > 1`` keeps ``sample // run`` aligned runs of ``run`` consecutive values instead of single
+    positions (when the tensor has enough runs to choose from).
+    """
     if size <= sample:
         return None
     g = torch.Generator().manual_seed(0)
-    return torch.randperm(size, generator=g)[:sample].sort().values.to(device)
+    runs, chosen = size // run, sample // run
+    if run == 1 or chosen >= runs:
+        return torch.randperm(size, generator=g)[:sample].sort().values.to(device)
+    starts = torch.randperm(runs, generator=g)[:chosen].sort().values * run
+    return (starts[:, None] + torch.arange(run)).reshape(-1).to(device)
 
 
-def subsample(flat: torch.Tensor, sample: int) -> torch.Tensor:
+def subsample(flat: torch.Tensor, sample: int, *, run: int = 1) -> torch.Tensor:
     """``flat`` at the fixed positions of :func:`sample_index` (a copy), or a copy of all of it."""
-    index = sample_index(flat.numel(), sample, flat.device)
+    index = sample_index(flat.numel(), sample, flat.device, run)
     return flat.clone() if index is None else flat.index_select(0, index)
 
 

@@ -63,7 +63,8 @@ CATALOGUE: dict[str, Kind] = {k.id: k for k in (
          "Glorot & Bengio (2010); AUTOTRAINER and DeepDiagnosis: vanishing gradient"),
     Kind("exploding-gradient", "Gradients grow on their way to the first layers, or blow up",
          "Lower the learning rate, clip gradients (torch.nn.utils.clip_grad_norm_), use an initialization "
-         "matched to the activation, or batch normalization.",
+         "matched to the activation, or batch normalization; a loss summed over many values "
+         "(reduction='sum') or scaled up (logits / temperature) makes every gradient large: average it instead.",
          "AUTOTRAINER and DeepDiagnosis: exploding gradient"),
     Kind("dead-relu", "Most units of a ReLU layer never activate",
          "Lower the learning rate, use He initialization, LeakyReLU, or batch normalization before the ReLU.",

@@ -33,7 +33,7 @@ from torch import nn
 from trainlab.probe import Probe
 from trainlab.probe.layers import layer_kind
 from trainlab.probe.records import ProbeRecord
-from trainlab.probe.stats import DEFAULT_SAMPLE, subsample
+from trainlab.probe.stats import DEFAULT_SAMPLE, WEIGHT_RUN, subsample
 
 DROPOUT: tuple[type[nn.Module], ...] = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
                                         nn.FeatureAlphaDropout)
@@ -198,7 +198,8 @@ class Observer:
             self._handles.append(self.criterion.register_forward_hook(self._after_criterion))
         if self.scheduler is not None:
             self._scheduler_base = int(getattr(self.scheduler, "last_epoch", 0) or 0)
-        self._snapshots = {n: subsample(p.detach().reshape(-1), self.sample) for n, p in self.params.items()
+        self._snapshots = {n: subsample(p.detach().reshape(-1), self.sample, run=WEIGHT_RUN)
+                           for n, p in self.params.items()
                            if p.requires_grad and id(p) in self.optimizer_ids()}
         self._lr = self._current_lr()
         self.seen.lr_changes.append((0, self._lr))
@@ -422,7 +423,7 @@ class Observer:
         self.seen.orphans = list(self._fresh_orphans)
         for name in list(self._snapshots):
             p = self.params[name]
-            if not torch.equal(subsample(p.detach().reshape(-1), self.sample), self._snapshots[name]):
+            if not torch.equal(subsample(p.detach().reshape(-1), self.sample, run=WEIGHT_RUN), self._snapshots[name]):
                 del self._snapshots[name]
         self.seen.unchanged = {n: self._why_unchanged(n) for n in self._snapshots}
         if self.seen.nonfinite is None:
