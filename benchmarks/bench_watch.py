@@ -7,6 +7,8 @@ plain time; targets from the watch issue):
   cadence (``every=50``): <= 1.03; watched every step (``every=1``): <= 1.10;
 * a small CNN with batch norm (2 conv blocks of 16 and 32 channels, 28x28 inputs), SGD with
   momentum, batch 128: the same two targets;
+* for comparison, the same every-step watch with the figures' distributions (percentiles, histograms,
+  back-propagated gradients) recorded at every step instead of every ``DISTRIBUTIONS_EVERY`` = 50;
 * Cockpit's ``economy`` configuration on the same MLP every step, where ``cockpit-for-pytorch``
   can be imported (it needs BackPACK; no target: a row to compare with).
 
@@ -25,6 +27,7 @@ from torch import nn
 import trainlab
 from trainlab.nn.cnn import SmallCNN
 from trainlab.nn.mlp import MLP
+from trainlab.watcher.observe import DISTRIBUTIONS_EVERY
 
 BATCH = 128
 
@@ -69,13 +72,14 @@ class Arm:
         self.seconds += time.perf_counter() - started
 
 
-def interleaved(model_name: str, steps: int, every: int) -> tuple[float, float]:
+def interleaved(model_name: str, steps: int, every: int, distributions_every: int = DISTRIBUTIONS_EVERY
+                ) -> tuple[float, float]:
     """Seconds of the plain loop and of the same loop watched every ``every`` steps, their steps
     alternating (plain, watched, plain, ...) so that both see the same moments of this machine's noise.
     The watched arm's time includes entering and leaving the watcher."""
     plain, watched = Arm(model_name, steps), Arm(model_name, steps)
     watcher = trainlab.watch(watched.model, watched.optimizer, criterion=watched.criterion, every=every,
-                             status=False)
+                             status=False, distributions_every=distributions_every)
     started = time.perf_counter()
     watcher.__enter__()
     watched.seconds += time.perf_counter() - started
@@ -133,6 +137,9 @@ def run(quick: bool) -> list[dict]:
         for every, case, target in ((50, "watch every 50 steps (default)", 1.03), (1, "watch every step", 1.10)):
             base, ours = interleaved(model_name, steps, every)
             rows.append(_row(case, model_name, ours, base, steps, target))
+        base, ours = interleaved(model_name, steps, 1, distributions_every=1)
+        rows.append(_row("watch every step, distributions every step too (for comparison)", model_name, ours, base,
+                         steps, None))
     rows.append(_cockpit_row(max(steps // 30, 5)))
     return rows
 

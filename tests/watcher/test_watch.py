@@ -137,12 +137,14 @@ MODEL = net()
     ((MODEL, []), {}, r"e.g. watch\(model, optimizer\)"),
     ((MODEL, sgd(MODEL)), {"every": 0}, r"every=\.\.\.\) must be a whole number of steps >= 1, got 0"),
     ((MODEL, sgd(MODEL)), {"every": 2.5}, r"got 2.5"),
+    ((MODEL, sgd(MODEL)), {"distributions_every": 0}, r"distributions_every=\.\.\.\) must be a whole number"),
     ((MODEL, sgd(MODEL)), {"criterion": F.cross_entropy}, r"call w.loss\(loss, y\) in the loop"),
     ((MODEL, sgd(MODEL)), {"scheduler": 0.1}, r"takes a torch.optim.lr_scheduler scheduler"),
     ((MODEL, sgd(MODEL)), {"layers": ["nope"]}, r"no module named 'nope' in the model; known: 0, 1, 2"),
     ((MODEL, sgd(MODEL)), {"total_steps": 0}, r"total_steps=\.\.\.\) must be a whole number of steps >= 1"),
 ], ids=["not a model", "no optimizer", "parameters for an optimizer", "no optimizers", "every=0",
-        "every=2.5", "criterion a function", "scheduler a number", "unknown layer", "total_steps=0"])
+        "every=2.5", "distributions_every=0", "criterion a function", "scheduler a number", "unknown layer",
+        "total_steps=0"])
 def test_bad_arguments_name_the_fix(args: tuple[Any, ...], kwargs: dict[str, Any], fix: str) -> None:
     with pytest.raises(UserError, match=fix):
         with watch(*args, **kwargs):
@@ -179,7 +181,7 @@ def test_the_run_folder(tmp_path: Path) -> None:
     assert record["config"] | {"probed_layers": None} == {
         "watched": "trainlab.watch", "model": "Sequential", "parameters": 12 * 32 + 32 + 32 * 32 + 32 + 32 * 3 + 3,
         "trainable_parameters": 1571, "scheduler": None, "criterion": "CrossEntropyLoss", "every": 10,
-        "probed_layers": None, "optimizers": record["config"]["optimizers"]}
+        "distributions_every": 50, "probed_layers": None, "optimizers": record["config"]["optimizers"]}
     assert record["config"]["probed_layers"] == ["0", "1", "2", "3", "4"]
     assert record["config"]["optimizers"][0]["type"] == "SGD" and record["config"]["optimizers"][0]["lr"] == 0.1
     run = RunDir(folder)
@@ -210,6 +212,8 @@ def test_every_step_records_moments_and_the_figures_get_distributions_every_50(t
     assert [(r.step, r.distributions) for r in w.observer.seen.records] == [(117, False), (118, False), (119, False)]
     assert w.observer.seen.first_record.distributions
     assert all(l.update_ratio is not None for l in w.observer.seen.records[-1].layers if l.kind == "linear")
+    w = train(m, sgd(m), data(), steps=12, every=1, out=tmp_path / "again", distributions_every=5)
+    assert [r.step for r in read_probes(tmp_path / "again").records()] == [0, 5, 10]
 
 
 def test_a_clean_run_folder_says_no_finding(tmp_path: Path) -> None:

@@ -28,7 +28,8 @@ class ProbeConfig:
     * ``bins``: histogram bins; ``sample``: tensors with more values than this
       have their percentiles and histogram estimated, and weights with more
       coordinates their update ratio measured, on a fixed subsample of this
-      many values (:mod:`trainlab.probe.stats`); moments and fractions stay exact.
+      many values (:mod:`trainlab.probe.stats`); moments and fractions stay exact
+      (except in moments-only records, :meth:`Probe.begin_step`).
     * ``outputs``: ``"all"`` reduces every probed layer's output and back-propagated
       gradient; ``"activations"`` only those of the activation layers (weight
       gradients and update ratios of every layer are still recorded), which is

@@ -36,7 +36,20 @@ from torch import nn
 from trainlab.probe.config import ProbeConfig
 from trainlab.probe.layers import LayerInfo, resolve_layers
 from trainlab.probe.records import LayerStats, ProbeRecord
-from trainlab.probe.stats import GRADIENT, WEIGHT_RUN, Partial, Spec, decode, finish, subsample, summarize, width
+from trainlab.probe.stats import (
+    GRADIENT,
+    WEIGHT_RUN,
+    Partial,
+    Spec,
+    TensorStats,
+    decode,
+    estimate,
+    finish,
+    moments_only,
+    subsample,
+    summarize,
+    width,
+)
 
 N_FLAGS = 5  # has activation, backprop grad, weight grad, update ratio, jacobian
 MAX_JACOBIAN_UNITS = 4096
@@ -111,7 +124,9 @@ class Probe:
         return hook
 
     def _reduce(self, t: torch.Tensor, spec: Spec) -> Partial:
-        return summarize(t, spec, sample=self.config.sample, keep_sample=self._distributions)
+        if not self._distributions:
+            return estimate(t, spec, sample=self.config.sample)
+        return summarize(t, spec, sample=self.config.sample)
 
     def _require_open(self) -> None:
         if not self._handles:
@@ -187,9 +202,10 @@ class Probe:
     def begin_step(self, *, distributions: bool = True) -> None:
         """Arm the hooks for the coming training forward/backward pass.
 
-        ``distributions=False`` records the moments and fractions of activations and weight gradients
-        and the update ratios, and skips what only figures read: back-propagated gradients,
-        percentiles and histograms (no tensor hooks, no sort); the record says so in ``distributions``.
+        ``distributions=False`` records the moments and fractions of activations and weight gradients,
+        estimated on their subsamples (:func:`trainlab.probe.stats.estimate`), and the update ratios, and
+        skips what only figures read: back-propagated gradients, percentiles and histograms (no tensor
+        hooks, no sort); the record says so in ``distributions``.
         """
         self._require_open()
         self._reset()
@@ -264,6 +280,8 @@ class Probe:
         Row layout: ``N_FLAGS`` presence flags, three ``width(bins)`` blocks
         (activation, backprop grad, weight grad; NaN when absent), update ratio, Jacobian.
         """
+        if not self._distributions:
+            return self._moments_record(step, source)
         n = len(self.layers)
         blocks = (self._act, self._back, self._wgrad)
         present = [(k, i) for k, block in enumerate(blocks) for i in range(n) if block[i] is not None]
@@ -285,6 +303,29 @@ class Probe:
         self.last_rows = table  # kept for writers of the probe file
         return ProbeRecord(step, source, [self.decode_row(i, row, distributions) for i, row in enumerate(table)],
                            distributions)
+
+    def _moments_record(self, step: int, source: str) -> ProbeRecord:
+        """A moments-only record straight from the partials (host floats on the CPU path): no rows, one host
+        copy of what is still on the device (the update ratios, a GPU's scalars)."""
+        per_layer = [(self._act[i], self._wgrad[i], self._update[i], self._jac[i]) for i in range(len(self.layers))]
+        pending = [t.reshape(-1).float() for layer in per_layer for t in
+                   (*(p.scalars for p in layer[:2] if p is not None and not isinstance(p.scalars, list)),
+                    *(v for v in layer[2:] if v is not None))]
+        host = iter(torch.cat(pending).tolist() if pending else [])
+
+        def stats(p: Partial | None, spec: Spec) -> TensorStats | None:
+            if p is None:
+                return None
+            return moments_only(p.scalars if isinstance(p.scalars, list) else [next(host) for _ in range(6)], spec)
+
+        layers = []
+        for info, (act, wgrad, update, jac) in zip(self.layers, per_layer):
+            a, g = stats(act, self.specs[info.index]), stats(wgrad, GRADIENT)
+            layers.append(LayerStats(info.name, info.index, info.kind, info.activation_fn, a, None, g,
+                                     next(host) if update is not None else None,
+                                     next(host) if jac is not None else None))
+        self.last_rows = []  # nothing for the probe file: it keeps records with distributions
+        return ProbeRecord(step, source, layers, distributions=False)
 
     def decode_row(self, index: int, row: list[float], distributions: bool = True) -> LayerStats:
         return decode_layer(self.layers[index], self.specs[index], row, self.config.bins, distributions)

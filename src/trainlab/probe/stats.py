@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import torch
@@ -212,6 +212,34 @@ def summarize(t: torch.Tensor, spec: Spec, *, sample: int = DEFAULT_SAMPLE,
     return Partial(scalars, kept, spec)
 
 
+DEAD_UNITS = 256
+"""Units (features, or channel-positions of conv maps) whose activity an estimate's dead fraction looks at
+(in runs of ``WEIGHT_RUN`` neighbours: gathered from every example, single units cost 16 times the cache lines)."""
+
+
+def estimate(t: torch.Tensor, spec: Spec, *, sample: int = DEFAULT_SAMPLE) -> Partial:
+    """Moments and fractions of ``t`` estimated on its fixed subsample of ``sample`` values (the dead fraction
+    on a fixed subset of ``DEAD_UNITS`` units over the whole batch), keeping no sample: for moments-only
+    records, where reading every value of a large activation would cost more than the rest of the record.
+
+    Exact for tensors of at most ``sample`` values (and ``DEAD_UNITS`` units); NaN/Inf are counted in the
+    subsample only.
+    """
+    t = t.detach()
+    # the dead fraction needs whole units, not scattered values: left to the unit subset below
+    scalars = summarize(subsample(t.reshape(-1), sample), replace(spec, dead=False), sample=sample,
+                        keep_sample=False).scalars
+    if spec.dead:
+        units = t.reshape(t.shape[0], -1) if t.dim() >= 2 else t.reshape(1, -1)
+        index = sample_index(units.shape[1], DEAD_UNITS, units.device, WEIGHT_RUN)
+        dead = _dead(units if index is None else units.index_select(1, index))
+        if isinstance(scalars, list):
+            scalars = [*scalars[:3], float(dead), *scalars[4:]]
+        else:
+            scalars = torch.cat([scalars[:3], dead.reshape(1), scalars[4:]])
+    return Partial(scalars, None, spec)
+
+
 def _summarize_finite(t: torch.Tensor, flat: torch.Tensor, total: float, spec: Spec, sample: int) -> Partial:
     """The CPU path for a tensor whose sum is finite (so every value is), with host floats (``sample`` 0: keep none).
 
@@ -338,11 +366,8 @@ def decode(row: list[float], spec: Spec, *, bins: int, distributions: bool = Tru
     """A :class:`TensorStats` from one host row made by :func:`reduce_tensor` (or :func:`finish`)."""
     value = dict(zip(FIELDS, row[:len(FIELDS)]))
     if not distributions:
-        return TensorStats(
-            mean=value["mean"], std=value["std"], var=value["var"], percentiles={},
-            saturated_fraction=value["saturated_fraction"] if spec.measures_saturation else None,
-            dead_fraction=value["dead_fraction"] if spec.dead else None,
-            nan_count=int(value["nan_count"]), inf_count=int(value["inf_count"]))
+        return moments_only([value[k] for k in ("mean", "var", "saturated_fraction", "dead_fraction", "nan_count",
+                                                "inf_count")], spec)
     counts = list(map(int, row[len(FIELDS):len(FIELDS) + bins]))  # whole numbers in float32
     lo, hi = value["hist_lo"], value["hist_hi"]
     edges = [lo + (hi - lo) * i / bins for i in range(bins + 1)]
@@ -354,3 +379,13 @@ def decode(row: list[float], spec: Spec, *, bins: int, distributions: bool = Tru
         nan_count=int(value["nan_count"]), inf_count=int(value["inf_count"]),
         histogram=Histogram(counts, edges),
     )
+
+
+def moments_only(scalars: Sequence[float], spec: Spec) -> TensorStats:
+    """A :class:`TensorStats` without percentiles or histogram from a :class:`Partial`'s six scalars
+    (mean, var, saturated fraction, dead fraction, NaN count, Inf count) as host floats."""
+    mean, var, sat, dead, nan_count, inf_count = scalars
+    var = var if math.isnan(var) else max(var, 0.0)
+    return TensorStats(mean=mean, std=math.sqrt(var), var=var, percentiles={},
+                       saturated_fraction=sat if spec.measures_saturation else None,
+                       dead_fraction=dead if spec.dead else None, nan_count=int(nan_count), inf_count=int(inf_count))

@@ -47,10 +47,11 @@ KEEP_LOSSES = 10_000
 """Per-step losses kept in memory (older ones live on in their windows' means)."""
 RECENT_RECORDS = 3
 DISTRIBUTIONS_EVERY = 50
-"""Steps between the checks whose probe record also has percentiles, histograms and back-propagated
-gradients (the figures' and TensorBoard's): the first check, then the first one at least this many steps
-later. The rules read only moments, fractions and update ratios, which every check records: watching
-every step then costs a record of those, not a sort of every tensor and a row of the probe file."""
+"""The default steps between the checks whose probe record also has percentiles, histograms and
+back-propagated gradients (the figures' and TensorBoard's): the first check, then the first one at least
+this many steps later. The rules read only moments, fractions and update ratios, which every check
+records (estimated on subsamples in between): watching every step then costs a record of those, not a
+pass over every value, a sort of every tensor and a row of the probe file."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ class Observer:
     def __init__(self, model: nn.Module, optimizers: Sequence[torch.optim.Optimizer], *, every: int,
                  probe: Probe | None, criterion: nn.Module | None = None, scheduler: Any = None,
                  on_check: Callable[[int], None] | None = None, sample: int = DEFAULT_SAMPLE,
-                 total_steps: int | None = None) -> None:
+                 total_steps: int | None = None, distributions_every: int = DISTRIBUTIONS_EVERY) -> None:
         self.model, self.optimizers, self.every, self.probe = model, list(optimizers), every, probe
         self.criterion, self.scheduler, self.on_check, self.sample = criterion, scheduler, on_check, sample
         self.seen = Seen(scheduler=scheduler, optimizer=self.optimizers[0], total_steps=total_steps)
@@ -167,6 +168,7 @@ class Observer:
                                  if n and layer_kind(m) in ("linear", "conv")), None)
         self.due = True
         self.armed = False
+        self.distributions_every = distributions_every
         self._next_distributions = 0  # the first check at or after this step records distributions
         self.paused = False
         self.last_args: tuple[Any, ...] | None = None
@@ -265,7 +267,7 @@ class Observer:
         if self.probe is not None:
             distributions = step >= self._next_distributions
             if distributions:
-                self._next_distributions = step + DISTRIBUTIONS_EVERY
+                self._next_distributions = step + self.distributions_every
             self.probe.begin_step(distributions=distributions)
         in_eval = [n for n, m in self.modal if not m.training and not _frozen(m)]
         if in_eval and not self.seen.eval_mode:

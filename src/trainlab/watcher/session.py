@@ -31,7 +31,7 @@ from torch import nn
 from trainlab.errors import UserError
 from trainlab.probe import Probe, ProbeConfig
 from trainlab.watcher.findings import Finding
-from trainlab.watcher.observe import WINDOW, Observer
+from trainlab.watcher.observe import DISTRIBUTIONS_EVERY, WINDOW, Observer
 from trainlab.watcher.record import RunRecorder
 from trainlab.watcher.rules import judge
 from trainlab.watcher.status import StatusLine
@@ -67,13 +67,16 @@ class Watcher:
     ``scheduler``: the learning-rate scheduler, to judge its use; ``layers``: module names to probe
     (default: found by type); ``status``: the live line and the findings on stderr;
     ``tensorboard``: a log folder for TensorBoard scalars and histograms; ``total_steps``: how many
-    optimizer steps the run will take, if known (it sharpens the learning-rate schedule rule).
+    optimizer steps the run will take, if known (it sharpens the learning-rate schedule rule);
+    ``distributions_every``: steps between the checks that also record percentiles, histograms and
+    back-propagated gradients for the figures and TensorBoard (the others record moments only).
     """
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer], *,
                  every: int = 50, out: str | Path | None = None, criterion: nn.Module | None = None,
                  scheduler: Any = None, layers: Sequence[str] | None = None, status: bool = True,
-                 tensorboard: str | Path | None = None, total_steps: int | None = None) -> None:
+                 tensorboard: str | Path | None = None, total_steps: int | None = None,
+                 distributions_every: int = DISTRIBUTIONS_EVERY) -> None:
         if not isinstance(model, nn.Module):
             raise UserError(f"watch() needs the model (an nn.Module) first, got {type(model).__name__}")
         optimizers = [optimizer] if isinstance(optimizer, torch.optim.Optimizer) else list(optimizer or [])
@@ -87,6 +90,9 @@ class Watcher:
                             "function, leave it out and call w.loss(loss, y) in the loop")
         if total_steps is not None and (not isinstance(total_steps, int) or total_steps < 1):
             raise UserError(f"watch(total_steps=...) must be a whole number of steps >= 1, got {total_steps!r}")
+        if not isinstance(distributions_every, int) or isinstance(distributions_every, bool) or distributions_every < 1:
+            raise UserError(f"watch(distributions_every=...) must be a whole number of steps >= 1, "
+                            f"got {distributions_every!r}")
         if scheduler is not None and not hasattr(scheduler, "step"):
             raise UserError("watch(scheduler=...) takes a torch.optim.lr_scheduler scheduler")
         self.model, self.optimizers, self.every, self.out = model, optimizers, every, out
@@ -94,6 +100,7 @@ class Watcher:
         self.status = StatusLine(enabled=status)
         self.tensorboard = tensorboard
         self.total_steps = total_steps
+        self.distributions_every = distributions_every
         self._findings: dict[str, Finding] = {}
         self.observer: Observer | None = None
         self.probe: Probe | None = None
@@ -107,7 +114,7 @@ class Watcher:
             self.probe = self._make_probe()
             self.observer = Observer(self.model, self.optimizers, every=self.every, probe=self.probe,
                                      criterion=self.criterion, scheduler=self.scheduler, on_check=self._check,
-                                     total_steps=self.total_steps)
+                                     total_steps=self.total_steps, distributions_every=self.distributions_every)
             if self.out is not None:
                 self.recorder = RunRecorder(self.out, self.describe(), device=self._device(), probe=self.probe)
             if self.tensorboard is not None:
@@ -242,7 +249,8 @@ class Watcher:
                 "optimizers": [hyper(o) for o in self.optimizers],
                 "scheduler": type(self.scheduler).__name__ if self.scheduler is not None else None,
                 "criterion": type(self.criterion).__name__ if self.criterion is not None else None,
-                "every": self.every, "probed_layers": [l.name for l in self.probe.layers] if self.probe else []}
+                "every": self.every, "distributions_every": self.distributions_every,
+                "probed_layers": [l.name for l in self.probe.layers] if self.probe else []}
 
 
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer], **kwargs: Any
