@@ -9,6 +9,16 @@ from trainlab.errors import choose
 from trainlab.nn.activations import ACTIVATIONS, make_activation
 from trainlab.nn.cnn import SmallCNN
 from trainlab.nn.mlp import MLP
+from trainlab.nn.zoo import (
+    VGG,
+    MobileNet,
+    MobileNetConfig,
+    ResNet,
+    ResNetConfig,
+    TransformerClassifier,
+    TransformerConfig,
+    VGGConfig,
+)
 
 BATCH_NORM_PLACEMENTS = ("none", "before", "after")
 """Where a hidden layer's batch norm goes: nowhere, before or after the activation (the bias before BN is dropped)."""
@@ -38,4 +48,6 @@ def build_model(
     return build(input_shape, num_classes, depth=depth, width=width, activation=activation, batch_norm=batch_norm)
 
 
-__all__ = ["ACTIVATIONS", "BATCH_NORM_PLACEMENTS", "MLP", "MODELS", "SmallCNN", "build_model", "make_activation"]
+__all__ = ["ACTIVATIONS", "BATCH_NORM_PLACEMENTS", "MLP", "MODELS", "MobileNet", "MobileNetConfig", "ResNet",
+           "ResNetConfig", "SmallCNN", "TransformerClassifier", "TransformerConfig", "VGG", "VGGConfig", "build_model",
+           "make_activation"]
