@@ -100,16 +100,19 @@ class Probe:
         self._wgrad: list[Partial | None] = [None] * n
         self._update: list[torch.Tensor | None] = [None] * n
         self._jac: list[torch.Tensor | None] = [None] * n
-        self._outputs: list[torch.Tensor | None] = [None] * n
+        self._outputs: list[torch.Tensor | None] = [None] * n  # kept for measure's and capture's own backward
+        self._called = [False] * n
         self._order: list[int] = []
         self._before: list[torch.Tensor | None] = [None] * n
 
     def _hook(self, index: int):
         def hook(module: nn.Module, inputs: Any, output: Any) -> None:
-            if self._mode is None or not isinstance(output, torch.Tensor) or self._outputs[index] is not None:
+            if self._mode is None or not isinstance(output, torch.Tensor) or self._called[index]:
                 return
-            self._outputs[index] = output
+            self._called[index] = True
             self._order.append(index)
+            if self._mode != "stream":  # a training step's outputs are not held: autograd frees them as it goes
+                self._outputs[index] = output
             if self._mode == "capture" or index in self._quiet:
                 return
             self._act[index] = self._reduce(output, self.specs[index])
@@ -180,6 +183,7 @@ class Probe:
         """Mean singular value of d a_k / d a_(k-1) between consecutive activation layers, per example."""
         kept = (self._act, self._back, self._wgrad, self._update)
         self._outputs = [None] * len(self.layers)
+        self._called = [False] * len(self.layers)
         self._order = []
         self._mode = "capture"
         with torch.enable_grad():
