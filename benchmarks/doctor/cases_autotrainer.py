@@ -118,7 +118,9 @@ def at_demo_data_issue() -> Patient:
                           nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25), nn.Flatten(),
                           nn.Linear(16 * 6 * 6, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Dropout(0.25),
                           nn.Linear(64, 10))
-    return Patient(init_(model, "he-uniform"), train, val, lr=1e-3, optimizer="adam", batch_size=32)
+    init_(model, "he-uniform")
+    nn.init.xavier_uniform_(model[-1].weight)  # the output Dense names no initializer: Keras' Glorot-uniform
+    return Patient(model, train, val, lr=1e-3, optimizer="adam", batch_size=32)
 
 
 @case("at-demo-oscillating-loss", faulty=True, cause="lr-too-high", lead="lr-range",

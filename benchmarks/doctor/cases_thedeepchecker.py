@@ -77,7 +77,8 @@ def tdc_double_normalization() -> Patient:
 @case("tdc-double-normalization-cifar", faulty=True, cause="input-scale-small", lead="data",
       source=TDC + "double_normalization/deepCNN_dbl_norm.py",
       provenance="the deepCNN (CIFAR-10) program with the same doubled normalization; ported with baseCNN on "
-                 "3-channel CIFAR-10 images (the first 3,600 of the subset) and its momentum-SGD recipe")
+                 "3-channel CIFAR-10 images (the first 3,600 of the subset) and deepCNN's momentum 0.9, at lr 0.01 "
+                 "(deepCNN's 0.001 is for its batch-normalized VGG-like layers, which baseCNN does not have)")
 def tdc_double_normalization_cifar() -> Patient:
     """baseCNN on CIFAR-10 pixels / 255 / 255, momentum SGD lr 0.01."""
     train, val = images("cifar10", 3600, val=400, standardize=False)
@@ -130,7 +131,9 @@ def tdc_over_regularization() -> Patient:
 def tdc_over_regularization_dense() -> Patient:
     """Dense 784-64-64-10 ReLU (He init), Fashion-MNIST, Adam lr 1e-3, weight decay 0.2."""
     train, val = images("fashion-mnist", 4000)
-    return Patient(init_(mlp([784, 64, 64, 10]), "he"), train, val, lr=1e-3, optimizer="adam", weight_decay=0.2)
+    model = init_(mlp([784, 64, 64, 10]), "he")
+    nn.init.xavier_uniform_(model[-1].weight)  # the output layer names no initializer: TensorFlow's Glorot-uniform
+    return Patient(model, train, val, lr=1e-3, optimizer="adam", weight_decay=0.2)
 
 
 @case("tdc-missing-regularization", faulty=True, cause="overfitting", lead="generalization-gap",
