@@ -194,16 +194,17 @@ def scores(results: list[Result]) -> dict[str, Any]:
 
 
 def revision() -> str:
-    """The commit the doctor was run at, and whether its source had uncommitted changes."""
+    """The commit the doctor was run at, and whether trainlab's source (the doctor and what it uses: probes,
+    gradient checks, losses) had uncommitted changes."""
     root = Path(__file__).resolve().parents[2]
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
                                 check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "src/trainlab/doctor"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "src/trainlab"], cwd=root,
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "commit unknown"
-    return f"commit {commit}" + (" with uncommitted changes in src/trainlab/doctor" if dirty else "")
+    return f"commit {commit}" + (" with uncommitted changes in src/trainlab" if dirty else "")
 
 
 # -- tables ---------------------------------------------------------------------------------------
