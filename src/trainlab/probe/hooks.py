@@ -291,8 +291,7 @@ class Probe:
         present = [(k, i) for k, block in enumerate(blocks) for i in range(n) if block[i] is not None]
         scalars = [(k, i, v) for k, block in enumerate((self._update, self._jac)) for i, v in enumerate(block)
                    if v is not None]
-        distributions = self._distributions
-        stats = finish([blocks[k][i] for k, i in present], bins=self.config.bins, distributions=distributions)
+        stats = finish([blocks[k][i] for k, i in present], bins=self.config.bins)
         values = [v.reshape(1).float().to(stats.device) for _, _, v in scalars]
         flat = torch.cat([stats.reshape(-1), *values]).cpu().tolist()  # the one host copy of this record
         w = width(self.config.bins)
@@ -305,8 +304,7 @@ class Probe:
             table[i][3 + k] = 1.0
             table[i][N_FLAGS + 3 * w + k] = flat[len(present) * w + j]
         self.last_rows = table  # kept for writers of the probe file
-        return ProbeRecord(step, source, [self.decode_row(i, row, distributions) for i, row in enumerate(table)],
-                           distributions)
+        return ProbeRecord(step, source, [self.decode_row(i, row) for i, row in enumerate(table)])
 
     def _moments_record(self, step: int, source: str) -> ProbeRecord:
         """A moments-only record straight from the partials (host floats on the CPU path): no rows, one host
@@ -331,22 +329,21 @@ class Probe:
         self.last_rows = []  # nothing for the probe file: it keeps records with distributions
         return ProbeRecord(step, source, layers, distributions=False)
 
-    def decode_row(self, index: int, row: list[float], distributions: bool = True) -> LayerStats:
-        return decode_layer(self.layers[index], self.specs[index], row, self.config.bins, distributions)
+    def decode_row(self, index: int, row: list[float]) -> LayerStats:
+        return decode_layer(self.layers[index], self.specs[index], row, self.config.bins)
 
     @property
     def row_width(self) -> int:
         return N_FLAGS + 3 * width(self.config.bins) + 2
 
 
-def decode_layer(layer: Any, spec: Spec, row: Sequence[float], bins: int, distributions: bool = True) -> LayerStats:
+def decode_layer(layer: Any, spec: Spec, row: Sequence[float], bins: int) -> LayerStats:
     """A :class:`LayerStats` from one host row (see :meth:`Probe._record` for the layout)."""
     w = width(bins)
     flags = [bool(f) for f in row[:N_FLAGS]]
     blocks = [row[N_FLAGS + k * w: N_FLAGS + (k + 1) * w] for k in range(3)]
     specs = (spec, GRADIENT, GRADIENT)
-    stats = [decode(list(b), s, bins=bins, distributions=distributions) if f else None
-             for b, s, f in zip(blocks, specs, flags)]
+    stats = [decode(list(b), s, bins=bins) if f else None for b, s, f in zip(blocks, specs, flags)]
     scalars = [float(row[N_FLAGS + 3 * w + k]) if flags[3 + k] else None for k in range(2)]
     return LayerStats(layer.name, layer.index, layer.kind, layer.activation_fn, *stats, *scalars)
 

@@ -183,7 +183,7 @@ def subsample(flat: torch.Tensor, sample: int, *, run: int = 1) -> torch.Tensor:
 def summarize(t: torch.Tensor, spec: Spec, *, sample: int = DEFAULT_SAMPLE,
               host_reads: bool | None = None, keep_sample: bool = True) -> Partial:
     """The exact statistics of ``t`` (any shape; dim 0 is the batch for activations) and its kept subsample
-    (none with ``keep_sample=False``: a record of moments and fractions only, see :func:`finish`)."""
+    (none with ``keep_sample=False``: for a record of moments and fractions only, see :func:`estimate`)."""
     t = t.detach()
     flat = t.reshape(-1)
     if flat.dtype != torch.float32:
@@ -220,7 +220,8 @@ DEAD_UNITS = 256
 def estimate(t: torch.Tensor, spec: Spec, *, sample: int = DEFAULT_SAMPLE) -> Partial:
     """Moments and fractions of ``t`` estimated on its fixed subsample of ``sample`` values (the dead fraction
     on a fixed subset of ``DEAD_UNITS`` units over the whole batch), keeping no sample: for moments-only
-    records, where reading every value of a large activation would cost more than the rest of the record.
+    records (:func:`moments_only`), where reading every value of a large activation would cost more than
+    the rest of the record.
 
     Exact for tensors of at most ``sample`` values (and ``DEAD_UNITS`` units); NaN/Inf are counted in the
     subsample only.
@@ -272,17 +273,11 @@ def _dead(t: torch.Tensor) -> torch.Tensor:
     return (t.reshape(t.shape[0], -1).amax(dim=0) <= 0).float().mean()
 
 
-def finish(partials: Sequence[Partial], *, bins: int, distributions: bool = True) -> torch.Tensor:
-    """One row of ``width(bins)`` per partial, ``[len(partials), width]``, on their device.
-
-    ``distributions=False`` sorts nothing: percentiles and histogram range are NaN, counts 0 (the
-    partials may then have kept no sample).
-    """
+def finish(partials: Sequence[Partial], *, bins: int) -> torch.Tensor:
+    """One row of ``width(bins)`` per partial, ``[len(partials), width]``, on their device."""
     if not partials:
         return torch.zeros((0, width(bins)))
-    first = partials[0]
-    device = first.sample.device if first.sample is not None else (
-        first.scalars.device if isinstance(first.scalars, torch.Tensor) else torch.device("cpu"))
+    device = partials[0].sample.device
     if all(isinstance(p.scalars, list) for p in partials):
         scalars = torch.tensor([p.scalars for p in partials], device=device)  # [n, 6]
     else:
@@ -290,10 +285,6 @@ def finish(partials: Sequence[Partial], *, bins: int, distributions: bool = True
     mean, var, sat, dead, nan_count, inf_count = scalars.unbind(1)
     head = torch.stack([mean, var.clamp_min(0).sqrt(), var], dim=1)
     fractions = torch.stack([sat, dead, nan_count, inf_count], dim=1)
-    if not distributions:
-        n = len(partials)
-        nan = torch.full((n, len(PERCENTILES)), math.nan, device=device)
-        return torch.cat([head, nan, fractions, nan[:, :2], torch.zeros((n, bins), device=device)], dim=1)
     groups: dict[int, list[int]] = {}
     for i, p in enumerate(partials):
         groups.setdefault(p.sample.numel(), []).append(i)
@@ -362,12 +353,9 @@ def reduce_tensor(t: torch.Tensor, spec: Spec, *, bins: int, sample: int = DEFAU
     return finish([summarize(t, spec, sample=sample, host_reads=host_reads)], bins=bins)[0]
 
 
-def decode(row: list[float], spec: Spec, *, bins: int, distributions: bool = True) -> TensorStats:
+def decode(row: list[float], spec: Spec, *, bins: int) -> TensorStats:
     """A :class:`TensorStats` from one host row made by :func:`reduce_tensor` (or :func:`finish`)."""
     value = dict(zip(FIELDS, row[:len(FIELDS)]))
-    if not distributions:
-        return moments_only([value[k] for k in ("mean", "var", "saturated_fraction", "dead_fraction", "nan_count",
-                                                "inf_count")], spec)
     counts = list(map(int, row[len(FIELDS):len(FIELDS) + bins]))  # whole numbers in float32
     lo, hi = value["hist_lo"], value["hist_hi"]
     edges = [lo + (hi - lo) * i / bins for i in range(bins + 1)]
