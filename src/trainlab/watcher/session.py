@@ -83,16 +83,13 @@ class Watcher:
         if not optimizers or not all(isinstance(o, torch.optim.Optimizer) for o in optimizers):
             raise UserError("watch() needs the optimizer that trains the model (a torch.optim.Optimizer, "
                             "or a list of them), e.g. watch(model, optimizer)")
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise UserError(f"watch(every=...) must be a whole number of steps >= 1, got {every!r}")
+        _require_steps("every", every)
         if criterion is not None and not isinstance(criterion, nn.Module):
             raise UserError("watch(criterion=...) takes a loss module such as nn.CrossEntropyLoss(); for a loss "
                             "function, leave it out and call w.loss(loss, y) in the loop")
-        if total_steps is not None and (not isinstance(total_steps, int) or total_steps < 1):
-            raise UserError(f"watch(total_steps=...) must be a whole number of steps >= 1, got {total_steps!r}")
-        if not isinstance(distributions_every, int) or isinstance(distributions_every, bool) or distributions_every < 1:
-            raise UserError(f"watch(distributions_every=...) must be a whole number of steps >= 1, "
-                            f"got {distributions_every!r}")
+        if total_steps is not None:
+            _require_steps("total_steps", total_steps)
+        _require_steps("distributions_every", distributions_every)
         if scheduler is not None and not hasattr(scheduler, "step"):
             raise UserError("watch(scheduler=...) takes a torch.optim.lr_scheduler scheduler")
         self.model, self.optimizers, self.every, self.out = model, optimizers, every, out
@@ -251,6 +248,11 @@ class Watcher:
                 "criterion": type(self.criterion).__name__ if self.criterion is not None else None,
                 "every": self.every, "distributions_every": self.distributions_every,
                 "probed_layers": [l.name for l in self.probe.layers] if self.probe else []}
+
+
+def _require_steps(name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise UserError(f"watch({name}=...) must be a whole number of steps >= 1, got {value!r}")
 
 
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | Sequence[torch.optim.Optimizer], **kwargs: Any
