@@ -228,10 +228,12 @@ class Probe:
         sampled = self.config.sampled_weight_grads
         grads = [(layer.index, layer.weight.grad) for layer in self.layers
                  if layer.weight is not None and layer.weight.grad is not None]
-        if sampled:
-            grads = [(i, self._weight_sample(g)) for i, g in grads]
         for i, g in grads:
-            self._wgrad[i] = self._reduce(g, GRADIENT)
+            if sampled:  # the sample is all there is to summarize: no second subsample of it
+                self._wgrad[i] = summarize(self._weight_sample(g), GRADIENT, sample=self.config.sample,
+                                           keep_sample=self._distributions)
+            else:
+                self._wgrad[i] = self._reduce(g, GRADIENT)
 
     def snapshot_weights(self, *, with_grad_only: bool = False) -> None:
         """Keep each weight's subsample, before ``optimizer.step()``, for :meth:`end_step`'s update ratio.
