@@ -30,7 +30,7 @@ def autograd_reference(net: StackedMLP, x: torch.Tensor, y: torch.Tensor, decay:
     return losses.detach(), torch.autograd.grad(losses.sum(), net.parameters())
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "identity"])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "softsign", "relu", "identity"])
 @pytest.mark.parametrize("shared", [False, True], ids=["per-member-batches", "one-shared-batch"])
 def test_gradients_match_autograd(activation, shared):
     net = stacked(activation)

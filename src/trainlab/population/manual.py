@@ -10,7 +10,8 @@ products, member by member:
     dh_{l-1} = dz_l W_l,   dz_{l-1} = dh_{l-1} * f'(z_{l-1})
 
 with ``f'`` taken from the activation's output by the ATen kernels autograd
-itself calls (sigmoid ``h (1 - h)``, tanh ``1 - h^2``, relu ``[h > 0]``).
+itself calls (sigmoid ``h (1 - h)``, tanh ``1 - h^2``, relu ``[h > 0]``), and for
+softsign ``h = z / (1 + |z|)`` from ``f'(z) = 1 / (1 + |z|)^2 = (1 - |h|)^2``.
 
 Plain SGD is fused into the backward pass: rather than writing ``dW`` and then
 ``W <- W - lr dW``, the product is accumulated straight into the weights,
@@ -34,6 +35,7 @@ ACTIVATION_BACKWARD: dict[type[nn.Module], Callable[[torch.Tensor, torch.Tensor]
     nn.Sigmoid: torch.ops.aten.sigmoid_backward,
     nn.Tanh: torch.ops.aten.tanh_backward,
     nn.ReLU: lambda grad, out: torch.ops.aten.threshold_backward(grad, out, 0.0),
+    nn.Softsign: lambda grad, out: grad * (1 - out.abs()).square(),
     nn.Identity: lambda grad, out: grad,
 }
 """``(dL/dh, h) -> dL/dz`` for activations ``h = f(z)`` whose derivative is a function of ``h``."""
