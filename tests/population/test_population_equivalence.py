@@ -135,6 +135,30 @@ def test_on_eval_can_stop_a_member_and_the_rest_carry_on(tmp_path):
     assert math.isclose(results[2].val_loss, ref.val_loss, rel_tol=1e-4)
 
 
+
+def test_on_evaluation_sees_every_alive_member_and_can_stop_the_worst():
+    dataset = toy_dataset()
+    configs = [BASE.replace(seed=s) for s in (0, 1, 2, 3)]
+    calls: list[tuple[int, list[int]]] = []
+    at_20: dict[int, float] = {}
+
+    def worst_half_at_20(step: int, records: dict[int, dict]) -> list[int]:
+        calls.append((step, sorted(records)))
+        if step != 20:
+            return []
+        at_20.update({k: r["val_loss"] for k, r in records.items()})
+        ranked = sorted(records, key=lambda k: (records[k]["val_loss"], k))
+        return ranked[len(ranked) // 2:]
+
+    results = train_population(configs, dataset=dataset, progress=False, on_evaluation=worst_half_at_20)
+    stopped = [k for k, r in enumerate(results) if r.status == "pruned"]
+    kept = [k for k, r in enumerate(results) if r.status == "completed"]
+    assert len(stopped) == 2 and all(results[k].steps == 20 for k in stopped)
+    assert calls[0] == (20, [0, 1, 2, 3]) and calls[1] == (40, kept)
+    assert max(at_20[k] for k in kept) <= min(at_20[k] for k in stopped)
+    ref = Trainer(configs[kept[0]], progress=False, dataset=dataset).fit()
+    assert results[kept[0]].test_accuracy == pytest.approx(ref.test_accuracy, abs=1e-9)
+
 @pytest.mark.parametrize("change, field", [
     (dict(width=8), "width"), (dict(batch_size=16), "batch_size"), (dict(activation="relu"), "activation"),
 ])

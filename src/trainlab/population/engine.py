@@ -20,7 +20,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 
 import torch
 from torch import nn
@@ -59,6 +59,9 @@ from trainlab.runs import PopulationDir, RunDir, is_population_dir
 
 OnEval = Callable[[int, int, dict[str, Any]], "bool | None"]
 """``on_eval(step, member_index, record)``; returning True stops that member (status ``pruned``)."""
+OnEvaluation = Callable[[int, dict[int, dict[str, Any]]], Collection[int]]
+"""``on_evaluation(step, records)``, ``records[k]`` being alive member ``k``'s evaluation at ``step``;
+returns the members to stop (status ``pruned``). For rules that compare members, such as successive halving."""
 
 
 class PopulationResult(list):
@@ -131,8 +134,8 @@ class PopulationTrainer(TrainingLoop):
 
     def __init__(self, configs: Sequence[TrainConfig], *, dataset: Dataset | None = None,
                  out: str | Path | None = None, progress: bool = True, on_eval: OnEval | None = None,
-                 run_dirs: Sequence[str | Path] | None = None, existing: bool = False,
-                 callbacks: Sequence[Callback] = ()) -> None:
+                 on_evaluation: OnEvaluation | None = None, run_dirs: Sequence[str | Path] | None = None,
+                 existing: bool = False, callbacks: Sequence[Callback] = ()) -> None:
         check_population(configs)
         if run_dirs is not None and len(run_dirs) != len(configs):
             raise UserError(f"got {len(run_dirs)} run directories for {len(configs)} members; give one per member")
@@ -140,7 +143,7 @@ class PopulationTrainer(TrainingLoop):
         self.configs = list(configs)
         first = self.configs[0]
         self.device = resolve_device(first.device)
-        self.progress, self.on_eval, self.callbacks = progress, on_eval, callbacks
+        self.progress, self.on_eval, self.on_evaluation, self.callbacks = progress, on_eval, on_evaluation, callbacks
         self.folder = PopulationDir(out) if out is not None else None
         self.out = self.folder.path if self.folder is not None else None
         self.existing = existing  # resuming: the members' run directories are already there
@@ -340,16 +343,20 @@ class PopulationTrainer(TrainingLoop):
 
     def _evaluate_members(self, started: float, *, final: bool = False) -> None:
         losses, accuracies = self.evaluate(self.dataset.val)
-        pruned = []
+        records: dict[int, dict[str, Any]] = {}
         for pos, k in enumerate(self.alive):
             member = self.members[k]
-            record = eval_record(step=self.step, steps_per_epoch=self.steps_per_epoch, loss=losses[pos],
-                                 accuracy=accuracies[pos])
+            records[k] = eval_record(step=self.step, steps_per_epoch=self.steps_per_epoch, loss=losses[pos],
+                                     accuracy=accuracies[pos])
             member.last_eval = {"val_loss": losses[pos], "val_accuracy": accuracies[pos]}
-            member.write(record)
-            if self.on_eval is not None and self.on_eval(self.step, k, record) is True and not final:
-                pruned.append(pos)
-        self._stop(pruned, "pruned", started)
+            member.write(records[k])
+        stop: set[int] = set()
+        if self.on_eval is not None:
+            stop.update(k for k, record in records.items() if self.on_eval(self.step, k, record) is True)
+        if self.on_evaluation is not None:
+            stop.update(self.on_evaluation(self.step, records))
+        if not final:
+            self._stop([pos for pos, k in enumerate(self.alive) if k in stop], "pruned", started)
 
     def evaluate(self, split: Split) -> tuple[list[float], list[float]]:
         """Mean loss and accuracy of each alive member on ``split``, in evaluation mode."""
@@ -471,7 +478,8 @@ def resume_population(path: str | Path, *, progress: bool = True, dataset: Datas
 
 def train_population(configs: Sequence[TrainConfig], *, dataset: Dataset | None = None,
                      out: str | Path | None = None, progress: bool = True, eval_every: int | None = None,
-                     on_eval: OnEval | None = None, run_dirs: Sequence[str | Path] | None = None) -> PopulationResult:
+                     on_eval: OnEval | None = None, on_evaluation: OnEvaluation | None = None,
+                     run_dirs: Sequence[str | Path] | None = None) -> PopulationResult:
     """Train ``configs`` as one batched population; member ``k`` writes ``out/member-{k:03d}``
     (or ``run_dirs[k]`` if given).
 
@@ -482,4 +490,4 @@ def train_population(configs: Sequence[TrainConfig], *, dataset: Dataset | None 
     if eval_every is not None:
         configs = [c.replace(eval_every=eval_every) for c in configs]
     return PopulationTrainer(configs, dataset=dataset, out=out, progress=progress, on_eval=on_eval,
-                             run_dirs=run_dirs).fit()
+                             on_evaluation=on_evaluation, run_dirs=run_dirs).fit()
