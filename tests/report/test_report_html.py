@@ -91,8 +91,8 @@ def test_side_by_side_joins_on_key_columns():
     text = side_by_side(ours, paper)
     rows = re.findall(r"<tr>(.*?)</tr>", text)
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]
-    assert ["a", "2", "0.25", "0.3"] in cells
-    assert ["a", "1", "0.5", "—"] in cells
+    assert ["a", "2", "0.25", "0.3", "-0.05"] in cells  # ours, the paper's, and how far ours is from it
+    assert ["a", "1", "0.5", "—", "—"] in cells
 
 
 def test_table_and_page_escape_values():

@@ -180,7 +180,8 @@ def side_by_side(ours: Sequence[Mapping[str, Any]], paper: Sequence[Mapping[str,
 
     Rows are matched on the columns both have whose paper values are text or
     integers (e.g. ``init``, ``layer``); each float column of the paper is shown
-    as ``COLUMN (paper)`` right after ours. Without shared key columns the two
+    as ``COLUMN (paper)`` right after ours, then ``COLUMN - paper``, how far our
+    number is from the published one. Without shared key columns the two
     tables are shown one after the other.
     """
     if not paper:
@@ -198,7 +199,7 @@ def side_by_side(ours: Sequence[Mapping[str, Any]], paper: Sequence[Mapping[str,
     for c in ours_cols:
         columns.append(c)
         if c in values:
-            columns.append(f"{c} (paper)")
+            columns += [f"{c} (paper)", f"{c} - paper"]
             classes[f"{c} (paper)"] = "paper"
     extra = [c for c in values if c not in ours_cols]
     for c in extra:
@@ -213,11 +214,20 @@ def side_by_side(ours: Sequence[Mapping[str, Any]], paper: Sequence[Mapping[str,
             matched.add(key)
         merged = dict(row)
         merged.update({f"{c} (paper)": theirs.get(c) for c in values})
+        merged.update({f"{c} - paper": _difference(row.get(c), theirs.get(c)) for c in values if c in ours_cols})
         rows.append(merged)
     for key, theirs in index.items():  # published rows we did not run (e.g. a smaller budget)
         if key not in matched:
             rows.append({**{k: theirs.get(k) for k in keys}, **{f"{c} (paper)": theirs.get(c) for c in values}})
     return table(rows, columns, classes=classes)
+
+
+def _difference(ours: Any, theirs: Any) -> float | None:
+    numbers = (int, float)
+    if isinstance(ours, bool) or isinstance(theirs, bool) or not (isinstance(ours, numbers)
+                                                                  and isinstance(theirs, numbers)):
+        return None
+    return ours - theirs
 
 
 def _paper_extras(paper: Mapping[str, Any], tables: Mapping[str, Any]) -> str:
