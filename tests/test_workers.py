@@ -24,7 +24,8 @@ def test_two_workers_give_the_results_of_one_in_job_order():
     alone = run_jobs(seeded_sum, jobs, workers=1)
     spread = run_jobs(seeded_sum, jobs, workers=2, on_done=lambda i, elapsed: done.append(i))
     assert [value for value, _ in spread] == [value for value, _ in alone]
-    assert alone[0][0] == torch.randn(1000, generator=torch.Generator().manual_seed(0), dtype=torch.float64).sum().item()
+    expected = torch.randn(1000, generator=torch.Generator().manual_seed(0), dtype=torch.float64).sum().item()
+    assert alone[0][0] == expected
     assert all(threads == 1 for _, threads in spread)
     assert sorted(done) == list(range(5))
 

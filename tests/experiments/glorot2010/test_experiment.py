@@ -12,7 +12,9 @@ from scipy import integrate, stats
 
 from trainlab.experiments.base import Context, run_experiment
 from trainlab.experiments.glorot2010 import claims
+from trainlab.experiments.glorot2010.experiment import TABLE1_ORDER
 from trainlab.experiments.glorot2010.profiles import CONFIGURATIONS, PAPER_JACOBIAN, PROFILES
+from trainlab.experiments.glorot2010.table1 import TRAINED_MARGIN
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,8 @@ def test_table1_is_the_best_validation_rate_with_a_t_interval(record):
         mine = [m for m in members if m["activation"] == row["activation"] and m["dataset"] == row["dataset"]]
         val = {lr: np.mean([100.0 if m["val_error"] is None else m["val_error"] for m in mine if m["lr"] == lr])
                for lr in profile.lrs}
-        assert val[row["lr"]] == min(val.values())
+        stopped = {m["lr"] for m in mine if m["status"] == "pruned"}  # by a rung: not compared with the end
+        assert val[row["lr"]] == min(v for lr, v in val.items() if lr not in stopped)
         tests = [m["test_error"] for m in mine if m["lr"] == row["lr"] and m["test_error"] is not None]
         assert row["test_error"] == pytest.approx(np.mean(tests))
         low, high = stats.t.interval(0.95, len(tests) - 1, loc=np.mean(tests), scale=stats.sem(tests)) \
@@ -60,12 +63,35 @@ def test_table1_claims_follow_the_rows(record):
     mean = {k: r["test_error"] for k, r in rows.items()}
     var = {k: (r["test_error_std"] or 0.0) ** 2 / r["seeds"] for k, r in rows.items()}
     verdicts = {c["id"]: c["holds"] for c in rec["claims"]}
+    for row in rows.values():  # trained: the top of the interval at least TRAINED_MARGIN points below chance
+        assert row["trained"] == (row["ci95_high"] <= row["chance_error"] - TRAINED_MARGIN)
+    all_trained = all(r["trained"] for r in rows.values())
+    four = ("Tanh", "Tanh N", "Softsign", "Softsign N")
     worst = max((k for k in mean if k != "Sigmoid"), key=mean.get)
     sigmoid = (mean["Sigmoid"] - mean[worst], math.sqrt(var["Sigmoid"] + var[worst]))
-    assert verdicts["table1-sigmoid-worst"] == _verdict([sigmoid])
+    assert verdicts["table1-sigmoid-worst"] == (_verdict([sigmoid]) if all_trained else None)
     gain = ((mean["Tanh"] - mean["Tanh N"]) - (mean["Softsign"] - mean["Softsign N"]),
-            math.sqrt(sum(var[k] for k in ("Tanh", "Tanh N", "Softsign", "Softsign N"))))
-    assert verdicts["table1-normalized-helps-tanh"] == _verdict([gain])
+            math.sqrt(sum(var[k] for k in four)))
+    assert verdicts["table1-normalized-helps-tanh"] == (
+        _verdict([gain]) if all(rows[k]["trained"] for k in four) else None)
+
+
+def test_claims_on_table1_are_not_decided_on_rows_that_did_not_train():
+    def row(activation: str, error: float, trained: bool) -> dict:
+        return {"dataset": "MNIST", "activation": activation, "test_error": error, "ci95_low": error,
+                "ci95_high": error, "seeds": 4, "seeds_trained": 4 if trained else 0, "test_error_std": 0.1,
+                "trained": trained, "chance_error": 88.65, "budget": "25,000 updates"}
+
+    trained = [row("Softsign", 3.3, True), row("Softsign N", 3.0, True), row("Tanh", 3.2, True),
+               row("Tanh N", 2.7, True)]
+    assert claims.sigmoid_worst(trained + [row("Sigmoid", 6.0, True)]).holds is True
+    stuck = claims.sigmoid_worst(trained + [row("Sigmoid", 88.65, False)])
+    assert stuck.holds is None and "did not train" in stuck.evidence and "0 of 4 seeds" in stuck.evidence
+    assert claims.normalized_helps_tanh_most(trained[:3] + [row("Tanh N", 88.0, False)]).holds is None
+
+
+def test_table1_jobs_cover_every_configuration():
+    assert sorted(TABLE1_ORDER) == sorted(CONFIGURATIONS)
 
 
 def test_the_paper_satisfies_its_own_orderings(record):

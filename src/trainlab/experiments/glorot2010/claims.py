@@ -7,9 +7,10 @@ close values come to the asymptotes (Figures 3-4: softsign values gather
 around +-0.6-0.8, "non-linear but not saturated"), so a slope-based threshold,
 which would call softsign's +-0.8 saturated, is not used.
 
-Comparisons of Table 1 means are decided only when the difference exceeds
-``RESOLVED`` standard errors over seeds; otherwise the claim is untestable at
-that budget (``holds`` None) and the evidence says so.
+Comparisons of Table 1 means are decided only between rows that trained
+(``trained`` in the row: see ``table1.TRAINED_MARGIN``) and only when the
+difference exceeds ``RESOLVED`` standard errors over seeds; otherwise the claim
+is untestable at that budget (``holds`` None) and the evidence says so.
 """
 from __future__ import annotations
 
@@ -196,18 +197,37 @@ def _se(*rows: dict[str, Any]) -> float:
     return math.sqrt(sum((r.get("test_error_std") or 0.0) ** 2 / max(r.get("seeds") or 1, 1) for r in rows))
 
 
-def _decide(verdicts: list[tuple[float, float]]) -> bool | None:
-    """Each item is (difference that should be > 0, its standard error): all resolved -> all positive?"""
-    if any(abs(d) <= RESOLVED * se for d, se in verdicts):
+def _decide(verdicts: list[tuple[float, float] | None]) -> bool | None:
+    """Each item is (difference that should be > 0, its standard error), or None where a dataset cannot decide:
+    all resolved -> all positive?"""
+    if any(v is None or abs(v[0]) <= RESOLVED * v[1] for v in verdicts):
         return None
-    return all(d > 0 for d, _ in verdicts)
+    return all(v[0] > 0 for v in verdicts if v is not None)
+
+
+def _untrained(dataset: str, rows: dict[str, dict[str, Any]], names: list[str]) -> str | None:
+    """Why ``dataset``'s comparison of ``names`` cannot be decided: a row that did not train (None if all did).
+    Rows without a ``trained`` flag (the paper's) count as trained."""
+    stuck = [k for k in names if rows[k].get("trained") is False]
+    if not stuck:
+        return None
+    described = ", ".join(f"{k} {rows[k]['test_error']:.1f}% ({rows[k]['seeds_trained']} of {rows[k]['seeds']} "
+                          f"seeds trained)" for k in stuck)
+    return (f"{dataset}: not decided, {described} did not train (chance {rows[stuck[0]]['chance_error']:.1f}%; "
+            f"{rows[stuck[0]]['budget']}); a budget at which every row trains decides it")
 
 
 def sigmoid_worst(table: list[dict[str, Any]]) -> Claim:
     text = "Table 1: the sigmoid network has the highest test error on every dataset"
-    per, verdicts = [], []
+    per: list[str] = []
+    verdicts: list[tuple[float, float] | None] = []
     for dataset, rows in _by_dataset(table).items():
         if "Sigmoid" not in rows or len(rows) < 2:
+            continue
+        stuck = _untrained(dataset, rows, list(rows))
+        if stuck:
+            per.append(stuck)
+            verdicts.append(None)
             continue
         others = max((r for k, r in rows.items() if k != "Sigmoid"), key=lambda r: r["test_error"])
         diff, se = rows["Sigmoid"]["test_error"] - others["test_error"], _se(rows["Sigmoid"], others)
@@ -224,13 +244,20 @@ def sigmoid_worst(table: list[dict[str, Any]]) -> Claim:
 def normalized_helps_tanh_most(table: list[dict[str, Any]]) -> Claim:
     text = ("Table 1: normalized initialization helps tanh more than softsign "
             "(Tanh - Tanh N > Softsign - Softsign N on every dataset)")
-    per, verdicts = [], []
+    per: list[str] = []
+    verdicts: list[tuple[float, float] | None] = []
+    four = ["Tanh", "Tanh N", "Softsign", "Softsign N"]
     for dataset, rows in _by_dataset(table).items():
-        if not all(k in rows for k in ("Tanh", "Tanh N", "Softsign", "Softsign N")):
+        if not all(k in rows for k in four):
+            continue
+        stuck = _untrained(dataset, rows, four)
+        if stuck:
+            per.append(stuck)
+            verdicts.append(None)
             continue
         tanh = rows["Tanh"]["test_error"] - rows["Tanh N"]["test_error"]
         soft = rows["Softsign"]["test_error"] - rows["Softsign N"]["test_error"]
-        se = _se(*(rows[k] for k in ("Tanh", "Tanh N", "Softsign", "Softsign N")))
+        se = _se(*(rows[k] for k in four))
         verdicts.append((tanh - soft, se))
         per.append(f"{dataset}: tanh gains {tanh:+.2f} points, softsign {soft:+.2f}, difference "
                    f"{tanh - soft:+.2f} +- {se:.2f} (Tanh {_ci(rows['Tanh'])}, Tanh N {_ci(rows['Tanh N'])})")

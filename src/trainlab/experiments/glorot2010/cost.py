@@ -54,8 +54,8 @@ def full_profile_cost(steps: int) -> dict[str, Any]:
         per_configuration[data.name] = f"{one_run / 3600:.1f} h per model ({data.steps:,} updates)"
         cpu += one_run * members
         gpu += 3 * data.steps * GPU_SECONDS_PER_POPULATION_STEP  # one population per activation
-    cpu += len(CONFIGURATIONS) * full.dynamics_steps * per_update
-    gpu += len(CONFIGURATIONS) * full.dynamics_steps * GPU_SECONDS_PER_POPULATION_STEP
+    cpu += len(CONFIGURATIONS) * full.dynamics.steps * per_update
+    gpu += len(CONFIGURATIONS) * full.dynamics.steps * GPU_SECONDS_PER_POPULATION_STEP
     return {
         "measured here": f"{per_update * 1e3:.2f} ms per update of the 5x1000 network, minibatch 10 "
                          f"({steps} updates timed on {torch.get_num_threads()} CPU thread(s))",

@@ -1,8 +1,8 @@
 """Watching every layer while training (Figures 2-4, 9-11) and at initialization (Figures 6-8, Jacobians).
 
-Each configuration of Table 1 is trained once more on Shapeset-3x2, at its
-chosen learning rate and the first seed, with a :class:`ProbeCallback` on 300
-fixed test examples (as in the paper) and the test error measured at every probe.
+Each configuration of Table 1 is trained on Shapeset-3x2, at one learning rate
+and the first seed, with a :class:`ProbeCallback` on 300 fixed test examples
+(as in the paper) and the test error measured at every probe.
 """
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ import torch
 
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
+from trainlab.experiments.glorot2010.data import load_budgeted
+from trainlab.experiments.glorot2010.profiles import CONFIGURATIONS, GlorotProfile
+from trainlab.experiments.glorot2010.table1 import base_config
 from trainlab.losses import get_loss
 from trainlab.probe import LayerStats, Probe, ProbeCallback, ProbeConfig, ProbeRecord
 from trainlab.train import Callback, Trainer, evaluate, make_model
@@ -101,3 +104,21 @@ def at_initialization(config: TrainConfig, dataset: Dataset, *, batch: int, jaco
     probe_config = ProbeConfig(every=1, batch=batch, jacobian=True, jacobian_examples=jacobian_examples)
     with Probe(model, config=probe_config) as probe:
         return probe.measure(split.x, split.y, get_loss(config.loss))
+
+
+def probe_configurations(profile: GlorotProfile, rates: list[tuple[str, float]], *, saturation: float,
+                         data_dir: str | None, seed: int) -> list[tuple[ProbeRecord, Dynamics]]:
+    """One job: load the profile's Shapeset-3x2 once (its generated epochs are then shared), and for each
+    ``(label, lr)`` measure that configuration at initialization and train it with probes."""
+    data = load_budgeted(profile.dynamics, data_dir=data_dir, seed=seed, cache_epochs=profile.cache_epochs)
+    base = base_config(profile, "shapeset", data_dir=data_dir, steps=profile.dynamics.steps)
+    out = []
+    for label, lr in rates:
+        activation, init = CONFIGURATIONS[label]
+        config = base.replace(activation=activation, init=init, lr=lr, seed=seed)
+        record = at_initialization(config, data.dataset, batch=profile.probe_batch,
+                                   jacobian_examples=profile.jacobian_examples)
+        run = run_dynamics(label, config, data.dataset, every=profile.probe_every, batch=profile.probe_batch,
+                           saturation=saturation, progress=False)
+        out.append((record, run))
+    return out

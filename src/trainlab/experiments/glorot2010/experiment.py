@@ -1,29 +1,71 @@
 """Glorot & Bengio (2010), end to end: Table 1 beside the paper's, the probe figures, the claims.
 
 1. Table 1: every (activation, initialization) of the paper on each dataset
-   found, over a log-spaced learning-rate grid and several seeds trained
-   together as populations; the rate chosen on validation error; test error
-   as a mean with a 95% confidence interval over seeds.
-2. Dynamics: each configuration trained again on Shapeset-3x2 at its chosen
-   rate with probes on 300 fixed test examples (Figures 2, 3, 4, 9, 10, 11).
+   of the profile, over a log-spaced learning-rate grid and several seeds
+   trained together as populations; the rate chosen on validation error (by
+   successive halving where the profile names rungs); test error as a mean
+   with a 95% confidence interval over seeds.
+2. Dynamics: each configuration trained on Shapeset-3x2 (at the profile's
+   rate, or the one Table 1 chose) with probes on 300 fixed test examples
+   (Figures 2, 3, 4, 9, 10, 11).
 3. Initialization: histograms of activations, back-propagated and weight
    gradients and Jacobian singular values of fresh networks (Figures 6-8).
+
+The trainings are independent jobs spread over the profile's worker processes.
 """
 from __future__ import annotations
 
+import sys
 import time
+from typing import Any
 
-from trainlab.errors import UserError
 from trainlab.experiments.base import Context, Experiment, Result, register
 from trainlab.experiments.glorot2010 import claims, figures
 from trainlab.experiments.glorot2010.cost import full_profile_cost
-from trainlab.experiments.glorot2010.data import LoadedData, load_all
-from trainlab.experiments.glorot2010.dynamics import Dynamics, at_initialization, run_dynamics
-from trainlab.experiments.glorot2010.profiles import CONFIGURATIONS, PAPER_JACOBIAN, PROFILES, GlorotProfile
-from trainlab.experiments.glorot2010.table1 import base_config, grid, member_rows, paper_rows, summarize, train_members
+from trainlab.experiments.glorot2010.data import LoadedData, load_all, load_budgeted
+from trainlab.experiments.glorot2010.dynamics import Dynamics, probe_configurations
+from trainlab.experiments.glorot2010.profiles import (
+    CONFIGURATIONS,
+    DATASET_LABELS,
+    PAPER_JACOBIAN,
+    PROFILES,
+    DataBudget,
+    GlorotProfile,
+)
+from trainlab.experiments.glorot2010.table1 import (
+    TRAINED_MARGIN,
+    Member,
+    chance_error,
+    member_rows,
+    paper_rows,
+    summarize,
+    train_configuration,
+)
 from trainlab.threads import intra_op_threads
+from trainlab.workers import run_jobs
 
 STANDARD_VS_NORMALIZED = ("Tanh", "Tanh N")
+
+
+def _job(kind: str, profile: GlorotProfile, what: Any, data_dir: str | None, seed: int) -> Any:
+    """One independent training, run in a worker process: a Table 1 population, or probed runs one after another
+    (``what``: their ``(label, lr)``)."""
+    started = time.perf_counter()
+    if kind == "table1":
+        budget, label = what
+        out = train_configuration(profile, budget, label, data_dir=data_dir, seed=seed)
+    else:
+        out = probe_configurations(profile, what, saturation=claims.SATURATED, data_dir=data_dir, seed=seed)
+    return out, time.perf_counter() - started
+
+
+TABLE1_ORDER = ("Sigmoid", "Softsign", "Softsign N", "Tanh", "Tanh N")
+"""Longest first: no sigmoid rate leaves chance for thousands of updates, so successive halving stops none early."""
+
+
+def _probe_job(rates: dict[str, float], profile: GlorotProfile, data_dir: str | None, seed: int) -> tuple:
+    """The probed runs as one job: generating Shapeset's epochs once costs about half of one run."""
+    return ("probe", profile, list(rates.items()), data_dir, seed)
 
 
 @register
@@ -41,41 +83,29 @@ class Glorot2010(Experiment):
 
     def _run(self, ctx: Context) -> Result:
         profile = PROFILES[ctx.profile]
-        loaded, missing = load_all(profile.datasets, data_dir=ctx.data_dir, seed=ctx.seed,
-                                   cache_epochs=profile.cache_epochs)
-        shapeset = next((d for d in loaded if d.budget.name == "shapeset"), None)
-        if shapeset is None:
-            raise UserError("glorot2010 needs Shapeset-3x2, which is generated; check the trainlab.data install")
+        loaded, missing = load_all(profile.datasets, data_dir=ctx.data_dir, seed=ctx.seed, cache_epochs=False)
+        shapeset = load_budgeted(profile.dynamics, data_dir=ctx.data_dir, seed=ctx.seed, cache_epochs=False)
         result = Result(experiment=self.name, profile=ctx.profile, config=profile.to_dict())
-        timings: dict[str, str] = {}
-
-        table, lr_rows, member_table = [], [], []
-        for data in loaded:
-            started = time.perf_counter()
-            members = grid(profile, data, data_dir=ctx.data_dir, seed=ctx.seed)
-            trained = train_members(members, data.dataset, ctx.progress)
-            rows, lrs = summarize(trained, data, profile)
-            table += rows
-            lr_rows += lrs
-            member_table += member_rows(trained, data)
-            timings[f"Table 1, {data.label}"] = (f"{len(members)} models x {data.budget.steps:,} updates in "
-                                                 f"{time.perf_counter() - started:.0f} s")
-        chosen = {row["activation"]: row["lr"] for row in table if row["dataset"] == shapeset.label}
-
         started = time.perf_counter()
-        dyn_base = base_config(profile, "shapeset", data_dir=ctx.data_dir, steps=profile.dynamics_steps)
-        runs: dict[str, Dynamics] = {}
-        inits = {}
-        for label, (activation, init) in CONFIGURATIONS.items():
-            config = dyn_base.replace(activation=activation, init=init, lr=profile.dynamics_lr or chosen[label],
-                                      seed=ctx.seed)
-            inits[label] = at_initialization(config, shapeset.dataset, batch=profile.probe_batch,
-                                             jacobian_examples=profile.jacobian_examples)
-            runs[label] = run_dynamics(label, config, shapeset.dataset, every=profile.probe_every,
-                                       batch=profile.probe_batch, saturation=claims.SATURATED,
-                                       progress=ctx.progress)
-        timings["probed Shapeset runs"] = (f"{len(runs)} models x {profile.dynamics_steps:,} updates in "
-                                           f"{time.perf_counter() - started:.0f} s")
+        table_jobs = [("table1", profile, (d.budget, label), ctx.data_dir, ctx.seed)
+                      for d in loaded for label in TABLE1_ORDER]
+        fixed = profile.dynamics_lr is not None
+        probe_jobs = [_probe_job(dict.fromkeys(CONFIGURATIONS, profile.dynamics_lr), profile, ctx.data_dir,
+                                 ctx.seed)] if fixed else []
+        outputs = self._jobs(ctx, profile, probe_jobs + table_jobs)
+        probed, tabled = outputs[:len(probe_jobs)], outputs[len(probe_jobs):]
+
+        table, lr_rows, member_table, seconds = table1_rows(profile, loaded, table_jobs, tabled)
+        if not fixed:
+            chosen = {row["activation"]: row["lr"] for row in table if row["dataset"] == DATASET_LABELS["shapeset"]}
+            probe_jobs = [_probe_job({label: chosen[label] for label in CONFIGURATIONS}, profile, ctx.data_dir,
+                                     ctx.seed)]
+            probed = self._jobs(ctx, profile, probe_jobs)
+        inits, runs = {}, {}
+        for job, (pairs, took) in zip(probe_jobs, probed):
+            for (label, _), (record, run) in zip(job[2], pairs):
+                inits[label], runs[label] = record, run
+        seconds["probed Shapeset runs"] = sum(took for _, took in probed)
 
         jacobian = claims.jacobian_rows(inits)
         result.tables = {"table1": table, "lr_grid": lr_rows, "members": member_table,
@@ -93,13 +123,43 @@ class Glorot2010(Experiment):
             claims.normalized_helps_tanh_most(table),
         ]
         result.figures = draw(ctx, runs, inits, jacobian)
+        timings = {name: f"{s:.0f} s of one CPU thread" for name, s in seconds.items()}
+        timings["trainings, wall"] = f"{time.perf_counter() - started:.0f} s over {profile.workers} process(es)"
         if profile.slice_steps:
-            started = time.perf_counter()
+            sliced = time.perf_counter()
             result.budget["full profile cost"] = full_profile_cost(profile.slice_steps)
-            timings["timing the full network's slice"] = f"{time.perf_counter() - started:.0f} s"
-        result.budget.update(budget_lines(profile, loaded, timings))
-        result.notes = notes(profile, loaded, missing)
+            timings["timing the full network's slice"] = f"{time.perf_counter() - sliced:.0f} s"
+        result.budget.update(budget_lines(profile, loaded, shapeset.budget, timings))
+        result.notes = notes(profile, loaded, shapeset, runs, missing)
         return result
+
+    @staticmethod
+    def _jobs(ctx: Context, profile: GlorotProfile, jobs: list[tuple]) -> list[Any]:
+        def done(index: int, elapsed: float) -> None:
+            if ctx.progress:
+                kind, _, what, _, _ = jobs[index]
+                name = f"Table 1, {DATASET_LABELS[what[0].name]}, {what[1]}" if kind == "table1" else \
+                    "probed Shapeset runs, " + ", ".join(label for label, _ in what)
+                print(f"[{elapsed:5.0f} s] done: {name}", file=sys.stderr, flush=True)
+
+        return run_jobs(_job, jobs, workers=profile.workers, on_done=done)
+
+
+def table1_rows(profile: GlorotProfile, loaded: list[LoadedData], jobs: list[tuple], outputs: list[Any]
+                ) -> tuple[list[dict], list[dict], list[dict], dict[str, float]]:
+    """Table 1, the learning-rate grid and the members, dataset by dataset, and each column's CPU seconds."""
+    table, lr_rows, member_table, seconds = [], [], [], {}
+    for data in loaded:
+        trained: list[Member] = []
+        for job, (members, took) in zip(jobs, outputs):
+            if job[2][0] == data.budget:
+                trained += members
+                seconds[f"Table 1, {data.label}"] = seconds.get(f"Table 1, {data.label}", 0.0) + took
+        rows, lrs = summarize(trained, data, profile)
+        table += rows
+        lr_rows += lrs
+        member_table += member_rows(trained, data)
+    return table, lr_rows, member_table, seconds
 
 
 def draw(ctx: Context, runs: dict[str, Dynamics], inits: dict, jacobian: list[dict]) -> dict[str, str]:
@@ -159,31 +219,47 @@ def init_rows(inits: dict) -> list[dict]:
     return rows
 
 
-def budget_lines(profile: GlorotProfile, loaded: list[LoadedData], timings: dict[str, str]) -> dict:
+def budget_lines(profile: GlorotProfile, loaded: list[LoadedData], dynamics: DataBudget,
+                 timings: dict[str, str]) -> dict:
+    halving = {d.label: f"successive halving at updates {', '.join(f'{r:,}' for r in d.budget.rungs)}"
+               for d in loaded if d.budget.rungs}
     return {
         "network": f"{profile.depth} hidden layers of {profile.width} units (paper: 5 x 1,000), softmax "
                    f"output, NLL, zero biases",
         "optimizer": f"SGD, minibatch {profile.batch_size}, constant learning rate from {list(profile.lrs)} "
-                     f"chosen per model on mean validation error",
+                     f"chosen per configuration on mean validation error over seeds",
+        "learning-rate choice": halving or "every rate trained to the end",
         "seeds": profile.seeds,
         "updates per model": {d.label: d.budget.steps for d in loaded},
-        "probed Shapeset runs": f"{profile.dynamics_steps:,} updates, probe every {profile.probe_every} on "
+        "probed Shapeset runs": f"{dynamics.steps:,} updates, probe every {profile.probe_every} on "
                                 f"{profile.probe_batch} test examples",
         "wall time": timings,
-        "threads": "1 intra-op thread (minibatches of 10 are too small to split)",
+        "threads": "1 intra-op thread per process (minibatches of 10 are too small to split)",
     }
 
 
-def notes(profile: GlorotProfile, loaded: list[LoadedData], missing: list[str]) -> list[str]:
+def notes(profile: GlorotProfile, loaded: list[LoadedData], shapeset: LoadedData, runs: dict[str, Dynamics],
+          missing: list[str]) -> list[str]:
     out = [d.note for d in loaded] + missing
+    for name, why in profile.left_out.items():
+        text = f"{DATASET_LABELS[name]} is not in this profile's Table 1: {why}."
+        if name == "shapeset" and runs:
+            finals = ", ".join(f"{label} {100 * run.test_error[-1][1]:.1f}%" for label, run in runs.items())
+            text += (f" After {profile.dynamics.steps:,} updates the probed runs' test errors are {finals} "
+                     f"(chance {chance_error(shapeset.dataset.test):.1f}%; the paper: 15.6-27.2%, sigmoid 82.6%); the "
+                     f"full profile's {PROFILES['full'].datasets[0].steps:,} updates per model are the budget "
+                     "meant to decide it.")
+        out.append(text)
     if profile.width != 1000:
         out.append(f"Reduced budget: {profile.width} units per layer instead of 1,000 and far fewer updates than "
                    "the paper, so Table 1's absolute errors are not comparable with the published ones; the "
                    "claims are evaluated at this budget.")
     out.append("Inputs are the raw pixel intensities in [0, 1]; no preprocessing. A diverged model counts as "
                "100% validation error when the rate is chosen.")
-    out.append(f"Confidence intervals are Student-t over {profile.seeds} seeds, not clipped to [0, 100]; with "
-               "few seeds they are wide (the t quantile for 2 seeds is 12.7).")
+    out.append(f"Confidence intervals are Student-t over {profile.seeds} seeds, clipped to [0, 100] (the t "
+               f"quantile for {profile.seeds} seeds is {_t_quantile(profile.seeds):.2f}). A row has trained when "
+               f"the top of its interval is at least {TRAINED_MARGIN:g} points below chance; the claims on "
+               "Table 1 compare trained rows only.")
     rate = (f"one learning rate, {profile.dynamics_lr}, for all" if profile.dynamics_lr
             else "the learning rate chosen for Table 1")
     out.append(f"Figures 2-4, 9-11 come from one seed per configuration trained on Shapeset-3x2 at {rate}; "
@@ -192,3 +268,9 @@ def notes(profile: GlorotProfile, loaded: list[LoadedData], missing: list[str]) 
                "[-1, 1]) for every activation, as the paper judges saturation by how close values come to the "
                "asymptotes (Figures 3-4).")
     return out
+
+
+def _t_quantile(seeds: int) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, seeds - 1)) if seeds > 1 else float("nan")

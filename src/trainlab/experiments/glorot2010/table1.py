@@ -4,21 +4,35 @@ For each (activation, initialization) the learning rate with the lowest mean
 validation error over seeds is chosen, as the paper chose it per model, and the
 test error of the seeds at that rate is reported as a mean with a 95% Student-t
 confidence interval. A run that diverges counts as 100% validation error.
-Members that share an activation share an architecture, so they are trained
-together as one population.
+Each configuration's members (rates x seeds) are trained together as one
+population, and the configurations are independent jobs (``trainlab.workers``).
+
+Where a dataset's budget names rungs, the rate is chosen by successive halving
+(Jamieson & Talwalkar 2016) inside that population: at each rung, a
+configuration's rates are ranked by mean validation error over seeds and the
+worse half stop, so the full budget is spent on the chosen rate only. Rates are
+ranked only once they trained (:data:`TRAINED_MARGIN`): a rung where none has
+left chance decides nothing and keeps them all, because a sigmoid network's
+plateau (Figure 2) would otherwise make it a coin toss.
 """
 from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from trainlab.config import TrainConfig
-from trainlab.data.base import Dataset
-from trainlab.experiments.glorot2010.data import LoadedData
-from trainlab.experiments.glorot2010.profiles import CONFIGURATIONS, GlorotProfile
+from trainlab.data.base import Dataset, Split
+from trainlab.experiments.glorot2010.data import LoadedData, load_budgeted
+from trainlab.experiments.glorot2010.profiles import CONFIGURATIONS, DataBudget, GlorotProfile
 from trainlab.population import train_population
+
+TRAINED_MARGIN = 10.0
+"""A model (or a rate's mean over seeds) has trained when its error is at least this many points below chance.
+Set after the first tries of the quick profile, where sigmoid networks sat at chance (88.6%) for 10,000 updates
+while the others were 80 points below it: any margin between 1 and 80 points tells them apart."""
 
 
 @dataclass(frozen=True)
@@ -26,9 +40,16 @@ class Member:
     label: str  # Table 1's row name
     lr: float
     seed: int
-    status: str
-    val_error: float | None
-    test_error: float | None
+    status: str  # completed, diverged, or pruned (stopped by successive halving)
+    steps: int
+    val_error: float | None  # at the last evaluation: the end, or the rung that stopped it
+    test_error: float | None  # completed members only
+
+
+def chance_error(split: Split) -> float:
+    """Percent error of always answering the commonest class of ``split``."""
+    counts = split.y.bincount()
+    return 100.0 * (1.0 - counts.max().item() / counts.sum().item())
 
 
 def base_config(profile: GlorotProfile, dataset: str, *, data_dir: str | None, steps: int) -> TrainConfig:
@@ -36,31 +57,69 @@ def base_config(profile: GlorotProfile, dataset: str, *, data_dir: str | None, s
                        optimizer="sgd", batch_size=profile.batch_size, steps=steps, log_every=min(50, steps))
 
 
-def grid(profile: GlorotProfile, data: LoadedData, *, data_dir: str | None, seed: int) -> list[tuple[str, TrainConfig]]:
-    """Every member of the study on one dataset: configuration x learning rate x seed."""
-    base = base_config(profile, data.budget.name, data_dir=data_dir, steps=data.budget.steps)
+def grid(profile: GlorotProfile, budget: DataBudget, label: str, *, data_dir: str | None,
+         seed: int) -> list[tuple[str, TrainConfig]]:
+    """The members of one configuration's population: learning rates x seeds."""
+    base = base_config(profile, budget.name, data_dir=data_dir, steps=budget.steps)
+    if budget.rungs:
+        base = base.replace(eval_every=math.gcd(*budget.rungs, budget.steps))
+    activation, init = CONFIGURATIONS[label]
     return [(label, base.replace(activation=activation, init=init, lr=lr, seed=seed + s))
-            for label, (activation, init) in CONFIGURATIONS.items()
             for lr in profile.lrs for s in range(profile.seeds)]
 
 
-def train_members(members: list[tuple[str, TrainConfig]], dataset: Dataset, progress: bool) -> list[Member]:
-    """Train every member; those with one activation as one population."""
-    by_activation: dict[str, list[int]] = {}
-    for i, (_, cfg) in enumerate(members):
-        by_activation.setdefault(cfg.activation, []).append(i)
-    results: dict[int, Any] = {}
-    for indices in by_activation.values():
-        outcomes = train_population([members[i][1] for i in indices], dataset=dataset, progress=progress)
-        results.update(zip(indices, outcomes))
-    return [_member(label, cfg, results[i]) for i, (label, cfg) in enumerate(members)]
+class Halving:
+    """``on_evaluation`` for successive halving of each configuration's learning rates (module docstring)."""
+
+    def __init__(self, members: Sequence[tuple[str, TrainConfig]], rungs: Sequence[int], chance: float) -> None:
+        self.groups = [(label, cfg.lr) for label, cfg in members]  # population index -> (label, lr)
+        self.rungs, self.chance = set(rungs), chance
+        self.alive: dict[str, list[float]] = {}
+        for label, lr in self.groups:
+            if lr not in self.alive.setdefault(label, []):
+                self.alive[label].append(lr)
+
+    def __call__(self, step: int, records: dict[int, dict[str, Any]]) -> list[int]:
+        if step not in self.rungs:
+            return []
+        stop: list[int] = []
+        for label, lrs in self.alive.items():
+            error = {lr: statistics.fmean(100 * (1 - records[k]["val_accuracy"]) if k in records else 100.0
+                                          for k, group in enumerate(self.groups) if group == (label, lr))
+                     for lr in lrs}
+            trained = sorted((lr for lr in lrs if error[lr] <= self.chance - TRAINED_MARGIN),
+                             key=lambda lr: (error[lr], lr))
+            if len(lrs) < 2 or not trained:
+                continue
+            self.alive[label] = keep = trained[:math.ceil(len(lrs) / 2)]
+            stop += [k for k, (other, lr) in enumerate(self.groups) if other == label and lr not in keep
+                     and k in records]
+        return stop
+
+
+def train_configuration(profile: GlorotProfile, budget: DataBudget, label: str, *, data_dir: str | None,
+                        seed: int) -> list[Member]:
+    """One job: load ``budget``'s data and train configuration ``label``'s members as one population."""
+    data = load_budgeted(budget, data_dir=data_dir, seed=seed, cache_epochs=profile.cache_epochs)
+    members = grid(profile, budget, label, data_dir=data_dir, seed=seed)
+    return train_members(members, data.dataset, rungs=budget.rungs)
+
+
+def train_members(members: list[tuple[str, TrainConfig]], dataset: Dataset, *, rungs: Sequence[int] = (),
+                  progress: bool = False) -> list[Member]:
+    """Train members that share an architecture as one population."""
+    halving = Halving(members, rungs, chance_error(dataset.val)) if rungs else None
+    outcomes = train_population([cfg for _, cfg in members], dataset=dataset, progress=progress,
+                                on_evaluation=halving)
+    return [_member(label, cfg, result) for (label, cfg), result in zip(members, outcomes)]
 
 
 def _member(label: str, cfg: TrainConfig, result: Any) -> Member:
-    def error(accuracy: float | None) -> float | None:
-        return None if accuracy is None or result.status != "completed" else 1.0 - accuracy
+    def error(accuracy: float | None, statuses: tuple[str, ...]) -> float | None:
+        return None if accuracy is None or result.status not in statuses else 1.0 - accuracy
 
-    return Member(label, cfg.lr, cfg.seed, result.status, error(result.val_accuracy), error(result.test_accuracy))
+    return Member(label, cfg.lr, cfg.seed, result.status, result.steps,
+                  error(result.val_accuracy, ("completed", "pruned")), error(result.test_accuracy, ("completed",)))
 
 
 def confidence_interval(values: list[float], level: float = 0.95, *, bounds: tuple[float, float] = (0.0, 100.0)
@@ -77,24 +136,39 @@ def confidence_interval(values: list[float], level: float = 0.95, *, bounds: tup
 
 
 def summarize(members: list[Member], data: LoadedData, profile: GlorotProfile) -> tuple[list[dict], list[dict]]:
-    """Rows of Table 1 (percent, at the chosen rate) and of the learning-rate grid."""
+    """Rows of Table 1 (percent, at the chosen rate) and of the learning-rate grid.
+
+    The rate is chosen among those no rung stopped; a stopped rate's validation
+    error is the one at its rung, shown in the grid but not compared with the end.
+    """
     table, lr_rows = [], []
+    chance = chance_error(data.dataset.test)
     for label in CONFIGURATIONS:
-        by_lr = {lr: [m for m in members if m.label == label and m.lr == lr] for lr in profile.lrs}
+        lrs = sorted({m.lr for m in members if m.label == label})
+        if not lrs:
+            continue
+        by_lr = {lr: [m for m in members if m.label == label and m.lr == lr] for lr in lrs}
         val = {lr: statistics.fmean(1.0 if m.val_error is None else m.val_error for m in ms)
                for lr, ms in by_lr.items()}
-        chosen = min(profile.lrs, key=lambda lr: (val[lr], lr))
+        candidates = [lr for lr, ms in by_lr.items() if all(m.status != "pruned" for m in ms)] or list(by_lr)
+        chosen = min(candidates, key=lambda lr: (val[lr], lr))
         for lr, ms in by_lr.items():
             tests = [m.test_error for m in ms if m.test_error is not None]
+            pruned = [m.steps for m in ms if m.status == "pruned"]
             lr_rows.append({"dataset": data.label, "activation": label, "lr": lr,
                             "val_error": 100 * val[lr], "test_error": 100 * statistics.fmean(tests) if tests else None,
-                            "diverged": sum(m.status != "completed" for m in ms), "chosen": lr == chosen})
+                            "updates": max(m.steps for m in ms),
+                            "diverged": sum(m.status == "diverged" for m in ms),
+                            "stopped_at_rung": max(pruned) if pruned else None, "chosen": lr == chosen})
         tests = [100 * m.test_error for m in by_lr[chosen] if m.test_error is not None]
         low, high = confidence_interval(tests) if tests else (None, None)
         table.append({"dataset": data.label, "activation": label,
                       "test_error": statistics.fmean(tests) if tests else None,
                       "ci95_low": low, "ci95_high": high, "seeds": len(tests),
                       "test_error_std": statistics.stdev(tests) if len(tests) > 1 else None, "lr": chosen,
+                      "chance_error": chance,
+                      "trained": bool(tests) and high <= chance - TRAINED_MARGIN,
+                      "seeds_trained": sum(t <= chance - TRAINED_MARGIN for t in tests),
                       "budget": f"{data.budget.steps:,} updates of {profile.batch_size}, "
                                 f"{profile.depth}x{profile.width}"})
     return table, lr_rows
@@ -103,6 +177,7 @@ def summarize(members: list[Member], data: LoadedData, profile: GlorotProfile) -
 def member_rows(members: list[Member], data: LoadedData) -> list[dict[str, Any]]:
     """Every trained model: the numbers Table 1 and the grid are computed from (errors in percent)."""
     return [{"dataset": data.label, "activation": m.label, "lr": m.lr, "seed": m.seed, "status": m.status,
+             "updates": m.steps,
              "val_error": None if m.val_error is None else 100 * m.val_error,
              "test_error": None if m.test_error is None else 100 * m.test_error} for m in members]
 

@@ -1,0 +1,77 @@
+"""Table 1's rate choice: successive halving decides only on rates that trained; the rate is chosen among
+those no rung stopped."""
+from __future__ import annotations
+
+import torch
+
+from trainlab.config import TrainConfig
+from trainlab.data.base import Dataset, Split
+from trainlab.experiments.glorot2010.data import LoadedData
+from trainlab.experiments.glorot2010.profiles import PROFILES, DataBudget
+from trainlab.experiments.glorot2010.table1 import TRAINED_MARGIN, Halving, Member, chance_error, summarize
+
+LRS = (0.01, 0.1, 1.0, 3.0)
+BASE = TrainConfig(dataset="synthetic-blobs", steps=30)
+
+
+def population(labels: tuple[str, ...], seeds: int = 2) -> list[tuple[str, TrainConfig]]:
+    return [(label, BASE.replace(lr=lr, seed=s)) for label in labels for lr in LRS for s in range(seeds)]
+
+
+def records(members: list[tuple[str, TrainConfig]], error: dict[tuple[str, float], float]) -> dict[int, dict]:
+    """Each member's evaluation with the validation error (percent) of its (label, lr)."""
+    return {k: {"val_accuracy": 1 - error[label, cfg.lr] / 100} for k, (label, cfg) in enumerate(members)}
+
+
+def test_a_rung_keeps_the_better_half_of_each_configurations_trained_rates():
+    members = population(("A", "B"))
+    halving = Halving(members, rungs=(10,), chance=90.0)
+    error = {("A", 0.01): 30.0, ("A", 0.1): 10.0, ("A", 1.0): 12.0, ("A", 3.0): 50.0,
+             ("B", 0.01): 89.0, ("B", 0.1): 20.0, ("B", 1.0): 88.0, ("B", 3.0): 90.0}
+    assert halving(5, records(members, error)) == []  # not a rung
+    stopped = halving(10, records(members, error))
+    kept = {(label, cfg.lr) for k, (label, cfg) in enumerate(members) if k not in stopped}
+    # A: four trained rates, the best two carry on; B: only 0.1 is 10 points below chance, so only it does.
+    assert kept == {("A", 0.1), ("A", 1.0), ("B", 0.1)}
+    assert halving.alive == {"A": [0.1, 1.0], "B": [0.1]}
+
+
+def test_a_rung_where_no_rate_trained_decides_nothing():
+    members = population(("Sigmoid",))
+    halving = Halving(members, rungs=(10,), chance=88.6)
+    at_chance = {("Sigmoid", lr): 88.6 - TRAINED_MARGIN / 2 for lr in LRS}
+    assert halving(10, records(members, at_chance)) == []
+    assert halving.alive == {"Sigmoid": list(LRS)}
+
+
+def test_a_diverged_seed_counts_as_full_error_in_its_rates_mean():
+    members = population(("A",))
+    halving = Halving(members, rungs=(10,), chance=90.0)
+    error = {("A", 0.01): 40.0, ("A", 0.1): 20.0, ("A", 1.0): 5.0, ("A", 3.0): 60.0}
+    seen = records(members, error)
+    diverged = next(k for k, (_, cfg) in enumerate(members) if cfg.lr == 1.0)
+    del seen[diverged]  # 1.0: one seed at 5%, one diverged (100%): mean 52.5
+    stopped = halving(10, seen)
+    assert {members[k][1].lr for k in stopped} == {1.0, 3.0}
+    assert diverged not in stopped  # it is no longer alive: nothing to stop
+
+
+def test_chance_error_is_the_commonest_class_rate():
+    split = Split(torch.zeros(10, 1), torch.tensor([0, 0, 0, 0, 1, 1, 1, 2, 2, 3]))
+    assert chance_error(split) == 60.0
+
+
+def test_the_rate_is_chosen_among_those_no_rung_stopped():
+    split = Split(torch.zeros(10, 2), torch.tensor([0, 1] * 5))
+    data = LoadedData(DataBudget("mnist", 30), Dataset("toy", split, split, split, 2, (2,)), "MNIST", "")
+    members = [
+        Member("Tanh", 0.01, 0, "pruned", 10, 0.05, None),  # lower error, but at an earlier rung
+        Member("Tanh", 0.1, 0, "completed", 30, 0.08, 0.09),
+        Member("Tanh", 1.0, 0, "diverged", 3, None, None),
+    ]
+    table, grid = summarize(members, data, PROFILES["smoke"])
+    row = next(r for r in table if r["activation"] == "Tanh")
+    assert row["lr"] == 0.1 and row["test_error"] == 9.0 and row["chance_error"] == 50.0
+    assert row["trained"] is True  # 9% is more than TRAINED_MARGIN below 50%
+    stopped = {r["lr"]: r["stopped_at_rung"] for r in grid if r["activation"] == "Tanh"}
+    assert stopped == {0.01: 10, 0.1: None, 1.0: None}
