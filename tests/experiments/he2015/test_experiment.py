@@ -14,6 +14,8 @@ from trainlab.experiments.he2015.experiment import (
     LOG2_TOLERANCE,
     STALL_FRACTION,
     TRAINED_FRACTION,
+    deep_claim,
+    moderate_claim,
     predicted_backward_ratio,
     predicted_output_ratio,
 )
@@ -93,10 +95,41 @@ def test_training_verdicts_follow_the_stated_rules(record):
     claims = {c["id"]: c for c in rec["claims"]}
     he, xavier = rows[budget.deep, "he"], rows[budget.deep, "xavier"]
     expected = he["final_over_initial"] < TRAINED_FRACTION and xavier["final_over_initial"] > STALL_FRACTION
-    assert claims["deep-xavier-stalls"]["holds"] == expected
+    neither = min(he["final_over_initial"], xavier["final_over_initial"]) >= TRAINED_FRACTION
+    assert claims["deep-xavier-stalls"]["holds"] == (None if neither else expected)
     he, xavier = rows[budget.moderate, "he"], rows[budget.moderate, "xavier"]
     a, b = he["steps_to_60pct_loss"], xavier["steps_to_60pct_loss"]
-    assert claims["moderate-both-train"]["holds"] == (a is not None and b is not None and a < b)
+    assert claims["moderate-both-train"]["holds"] == (None if a is None or b is None else a < b)
+
+
+def _curve(final: float, *, status: str = "completed", reached: int | None = None, steps: int = 1000) -> dict:
+    """What the training claims read from one run: a loss curve from 2.3 to ``final`` x 2.3, falling below
+    60% of the initial loss at step ``reached`` (never if None)."""
+    loss = [2.3 if reached is None or i + 1 < reached else final * 2.3 for i in range(steps)]
+    return {"initial_loss": 2.3, "loss": loss, "final_loss": final * 2.3, "status": status}
+
+
+def test_training_claims_are_not_decided_on_nets_that_did_not_train():
+    budget = BUDGETS["quick"]
+    deep, mid = budget.deep, budget.moderate
+
+    def curves(**runs: dict) -> dict:
+        default = {"he": _curve(0.3, reached=100), "xavier": _curve(0.99)}
+        return {(depth, name): runs.get(f"{name}{depth}", default[name]) for depth in (deep, mid) for name in default}
+
+    assert deep_claim(curves(), budget).holds is True  # He trained, Xavier stalled: measured
+    assert deep_claim(curves(**{f"xavier{deep}": _curve(0.4, reached=500)}), budget).holds is False
+    stuck = deep_claim(curves(**{f"he{deep}": _curve(0.99)}), budget)  # neither trained: the budget was too small
+    assert stuck.holds is None and "not testable" in stuck.evidence and "He did not train" in stuck.evidence
+    assert deep_claim(curves(**{f"he{deep}": _curve(0.99, status="diverged")}), budget).holds is False
+
+    both = {f"xavier{mid}": _curve(0.5, reached=700)}
+    assert moderate_claim(curves(**both), budget).holds is True
+    assert moderate_claim(curves(**both, **{f"he{mid}": _curve(0.5, reached=800)}), budget).holds is False
+    slow = moderate_claim(curves(), budget)  # Xavier never reached 60% of its initial loss in 1,000 steps
+    assert slow.holds is None and "xavier did not train within 1000 steps" in slow.evidence
+    diverged = moderate_claim(curves(**{f"xavier{mid}": _curve(9.0, status="diverged")}), budget)
+    assert diverged.holds is False and "xavier diverged" in diverged.evidence
 
 
 def test_report_and_figures_are_written(record):

@@ -358,25 +358,35 @@ def _fraction(c: dict[str, Any]) -> float:
 
 
 def deep_claim(curves: dict[tuple[int, str], dict[str, Any]], budget: HeBudget) -> Claim:
+    """He trains and Xavier stalls; undecided when neither trained and He did not diverge, since Xavier's
+    stall then cannot be told from a budget too small for both."""
     he, xavier = _fraction(curves[budget.deep, "he"]), _fraction(curves[budget.deep, "xavier"])
-    holds = he < TRAINED_FRACTION and xavier > STALL_FRACTION
-    return Claim(
-        "deep-xavier-stalls",
-        f"With {budget.deep} hidden layers He trains while Xavier stalls (He et al., Figure 3)",
-        holds,
-        f"final/initial training loss after {budget.steps} steps: He {he:.3f} (trains if < {TRAINED_FRACTION}), "
-        f"Xavier {xavier:.3f} (stalled if > {STALL_FRACTION})")
+    text = f"With {budget.deep} hidden layers He trains while Xavier stalls (He et al., Figure 3)"
+    evidence = (f"final/initial training loss after {budget.steps} steps: He {he:.3f} (trains if < "
+                f"{TRAINED_FRACTION}), Xavier {xavier:.3f} (stalled if > {STALL_FRACTION})")
+    if min(he, xavier) >= TRAINED_FRACTION and curves[budget.deep, "he"]["status"] == "completed":
+        return Claim("deep-xavier-stalls", text, None,
+                     "not testable at this budget: He did not train either; a budget at which He trains "
+                     "(more steps) decides it; " + evidence)
+    return Claim("deep-xavier-stalls", text, he < TRAINED_FRACTION and xavier > STALL_FRACTION, evidence)
 
 
 def moderate_claim(curves: dict[tuple[int, str], dict[str, Any]], budget: HeBudget) -> Claim:
+    """Both reach 60% of their initial loss, He first. A net that diverged did not train (measured: the claim
+    does not hold); one that neither diverged nor reached the level leaves the claim undecided at this budget."""
     d = budget.moderate
-    he, xavier = curves[d, "he"], curves[d, "xavier"]
     level = {name: TRAINED_FRACTION * curves[d, name]["initial_loss"] for name in SCHEMES}
-    he_step, xavier_step = first_step_below(he["loss"], level["he"]), first_step_below(xavier["loss"], level["xavier"])
-    holds = he_step is not None and xavier_step is not None and he_step < xavier_step
-    return Claim(
-        "moderate-both-train",
-        f"With {d} hidden layers both train, but He reduces the loss earlier (He et al., Figure 2)",
-        holds,
-        f"first step with the smoothed training loss below {TRAINED_FRACTION:.0%} of the initial loss: "
-        f"He {he_step}, Xavier {xavier_step} (None: not within {budget.steps} steps)")
+    step = {name: first_step_below(curves[d, name]["loss"], level[name]) if curves[d, name]["status"] == "completed"
+            else None for name in SCHEMES}
+    text = f"With {d} hidden layers both train, but He reduces the loss earlier (He et al., Figure 2)"
+    evidence = (f"first step with the smoothed training loss below {TRAINED_FRACTION:.0%} of the initial loss: "
+                f"He {step['he']}, Xavier {step['xavier']} (None: not within {budget.steps} steps)")
+    diverged = [name for name in SCHEMES if curves[d, name]["status"] == "diverged"]
+    slow = [name for name in SCHEMES if step[name] is None and name not in diverged]
+    if diverged:
+        return Claim("moderate-both-train", text, False, f"{' and '.join(diverged)} diverged; " + evidence)
+    if slow:
+        return Claim("moderate-both-train", text, None,
+                     f"not testable at this budget: {' and '.join(slow)} did not train within {budget.steps} "
+                     f"steps; a budget at which both train (more steps) decides it; " + evidence)
+    return Claim("moderate-both-train", text, step["he"] < step["xavier"], evidence)
