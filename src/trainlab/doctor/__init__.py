@@ -5,7 +5,7 @@
     print(report.to_text()); report.save("doctor-out")      # report.json + report.html
     if report.failed: ...
 
-Twelve checks run in the order of CS231n's "babysitting the learning process" and Karpathy's
+Fourteen checks run in the order of CS231n's "babysitting the learning process" and Karpathy's
 "A recipe for training neural networks" (ids in :data:`ORDER`); each returns ``{id, status
 (pass|warn|fail|skipped), evidence, numbers, advice}``. The user's model is never changed: every
 check works on a deep copy.

@@ -2,10 +2,21 @@
 from __future__ import annotations
 
 from trainlab.doctor.base import REGISTRY, Check
-from trainlab.doctor.checks import data, fitting, gradients, learning, loss, rates, signals  # noqa: F401  (registers)
+from trainlab.doctor.checks import (  # noqa: F401  (registers)
+    data,
+    fitting,
+    gradients,
+    learning,
+    loss,
+    loss_form,
+    rates,
+    signals,
+)
 
 ORDER: tuple[str, ...] = (
     "data",
+    "loss-output",
+    "loss-reduction",
     "initial-loss",
     "init-health",
     "gradient-flow",

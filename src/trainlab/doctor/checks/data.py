@@ -4,7 +4,9 @@ Inputs (on up to ``budget.stats_examples`` training examples, flattened to featu
 
 * any NaN or Inf -> fail;
 * scale: the root mean square of all input values above ``MAX_RMS`` = 20 -> fail (e.g. raw 0..255
-  pixels, RMS about 90), above ``WARN_RMS`` = 5 -> warn; all inputs constant -> fail;
+  pixels, RMS about 90), above ``WARN_RMS`` = 5 -> warn; below ``MIN_RMS`` = 0.01 -> fail (e.g. pixels
+  divided by 255 twice, RMS about 0.001), below ``WARN_LOW_RMS`` = 0.05 -> warn (pixels in [0, 1] have an
+  RMS of 0.3-0.5, standardized inputs 1); all inputs constant -> fail;
 * centring: the RMS of the per-feature means over the overall standard deviation above
   ``MAX_OFFSET`` = 1 (the data sit further from zero than they spread) -> warn ("add mean subtraction");
 * feature scales: the largest per-feature standard deviation over the median one above
@@ -23,6 +25,7 @@ from trainlab.doctor.base import Verdict, fmt, register, worst
 from trainlab.doctor.patient import Patient
 
 MAX_RMS, WARN_RMS = 20.0, 5.0
+MIN_RMS, WARN_LOW_RMS = 0.01, 0.05
 MAX_OFFSET = 1.0
 MAX_SPREAD = 100.0
 MAX_IMBALANCE = 10.0
@@ -74,6 +77,14 @@ def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]
         out.append((status, f"inputs are large: RMS {fmt(rms)} (max |x| {fmt(largest)}; "
                             f"want about 1, {status} above {fmt(limit)})",
                     "Rescale the inputs to about unit scale: add --preprocess mean,std (or divide pixels by 255)."))
+    if rms < WARN_LOW_RMS:
+        status = "fail" if rms < MIN_RMS else "warn"
+        limit = MIN_RMS if status == "fail" else WARN_LOW_RMS
+        largest = max(abs(numbers["min"]), abs(numbers["max"]))
+        out.append((status, f"inputs are tiny: RMS {fmt(rms)} (max |x| {fmt(largest)}; want about 1, {status} "
+                            f"below {fmt(limit)})",
+                    "Rescale the inputs to about unit scale: check they are not normalized twice (divided by 255 "
+                    "twice), or add --preprocess mean,std."))
     if offset > MAX_OFFSET:
         out.append(("warn", f"inputs are not zero-centred: feature means are {fmt(offset)} standard deviations from 0",
                     "Subtract the training mean: add --preprocess mean (CS231n: mean subtraction)."))
