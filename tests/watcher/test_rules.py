@@ -408,3 +408,23 @@ def test_input_scale_judges_each_check_on_its_own_input() -> None:
     seen = Seen(step=11)
     seen.input_scale.extend([(0, 146.0, 255.0), (10, 1.0, 3.0)])
     assert found(seen) == {}
+
+
+@pytest.mark.parametrize("collapse, steps, fires", [(40, 100, True), (50, 100, True), (51, 100, False)])
+def test_a_collapse_of_the_rate_is_found_without_a_scheduler(collapse: int, steps: int, fires: bool) -> None:
+    """The rate alone (read after every optimizer step): below 1% of its start in the first half of the run."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.05)
+    decay = [(s, 0.05 * 0.99 ** s) for s in range(1, collapse)] + [(collapse, 0.0004)]
+    seen = Seen(optimizer=opt, step=steps, lr_changes=[(0, 0.05), *decay])
+    f = found(seen).get("lr-schedule")
+    assert (f is not None) is fires
+    if f is not None:
+        assert f.step == collapse and "pass scheduler=" in f.evidence
+
+
+def test_a_rate_cut_late_or_by_less_than_100x_is_not_a_collapse() -> None:
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    step_decay = Seen(optimizer=opt, step=90, lr_changes=[(0, 0.1), (30, 0.01), (60, 0.001)])  # 1% only at 60
+    assert "lr-schedule" not in found(step_decay)
+    gentle = Seen(optimizer=opt, step=100, lr_changes=[(0, 0.1), *((s, 0.1 * 0.99 ** s) for s in range(1, 100))])
+    assert "lr-schedule" not in found(gentle)

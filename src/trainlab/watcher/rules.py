@@ -43,6 +43,8 @@ section says so again):
   the end, it was never stepped, or stepped without the rate ever changing (except ReduceLROnPlateau,
   which only cuts the rate when the loss stalls). (Changed after tests: at first any collapse within
   500 steps counted, which fired on per-batch cosine and linear decays at the end of short runs.)
+  Without a scheduler, the same collapse read from the optimizer's rate alone (added after the second
+  held-out set of ``benchmarks/watch``).
 
 Changed after the first run of ``benchmarks/watch`` (its README section gives both runs): the loss
 references were the first window's mean, which a loss exploding in the first steps inflates (three
@@ -441,7 +443,7 @@ def _unshuffled(seen: Seen, final: bool) -> Finding | None:
 def _lr_schedule(seen: Seen, final: bool) -> Finding | None:
     sched = seen.scheduler
     if sched is None:
-        return None
+        return _collapse_without_scheduler(seen)
     name = type(sched).__name__
     optimizer = getattr(sched, "optimizer", None)
     if seen.optimizer is not None and optimizer is not None and not _same_optimizer(optimizer, seen.optimizer):
@@ -469,6 +471,26 @@ def _lr_schedule(seen: Seen, final: bool) -> Finding | None:
                                                  f"rate never changed from {start:.3g}",
                            numbers={"calls": len(calls), "steps": steps})
     return None
+
+
+def _collapse_without_scheduler(seen: Seen) -> Finding | None:
+    """No scheduler was given, but the optimizer's rate (read after every step) fell below 1% of its start and
+    training went on at that rate for as long as it ran before: the same judgement as for a scheduler stepped
+    per batch, from the rate alone. (Added after the second held-out benchmark set, whose ExponentialLR stepped
+    per batch without ``scheduler=`` it missed.)"""
+    steps, changes = seen.step, seen.lr_changes
+    if steps < 20 or len(changes) < 2 or changes[0][1] <= 0:
+        return None
+    start = changes[0][1]
+    collapsed = next((s for s, v in changes if v < 0.01 * start), None)
+    late = seen.total_steps // 2 if seen.total_steps else steps // 2
+    if collapsed is None or collapsed > late:
+        return None
+    return Finding("lr-schedule", collapsed,
+                   f"the learning rate changed {len(changes) - 1} times and fell from {start:.3g} to "
+                   f"{changes[-1][1]:.3g} by step {collapsed} of {steps}: an epoch schedule stepped per batch? "
+                   "(pass scheduler= to watch() to have it checked)",
+                   numbers={"changes": len(changes) - 1, "steps": steps, "start": start, "now": changes[-1][1]})
 
 
 def _same_optimizer(a: object, b: object) -> bool:
