@@ -135,13 +135,20 @@ class Glorot2010(Experiment):
 
     @staticmethod
     def _jobs(ctx: Context, profile: GlorotProfile, jobs: list[tuple]) -> list[Any]:
+        def name(job: tuple) -> str:
+            kind, _, what, _, _ = job
+            if kind == "table1":
+                return f"Table 1, {DATASET_LABELS[what[0].name]}, {what[1]} ({what[0].steps:,} updates)"
+            labels = ", ".join(label for label, _ in what)
+            return f"probed Shapeset runs ({profile.dynamics.steps:,} updates), {labels}"
+
         def done(index: int, elapsed: float) -> None:
             if ctx.progress:
-                kind, _, what, _, _ = jobs[index]
-                name = f"Table 1, {DATASET_LABELS[what[0].name]}, {what[1]}" if kind == "table1" else \
-                    "probed Shapeset runs, " + ", ".join(label for label, _ in what)
-                print(f"[{elapsed:5.0f} s] done: {name}", file=sys.stderr, flush=True)
+                print(f"[{elapsed:5.0f} s] done: {name(jobs[index])}", file=sys.stderr, flush=True)
 
+        if ctx.progress:
+            print(f"{len(jobs)} trainings over {min(profile.workers, len(jobs))} process(es), each line as one "
+                  f"ends: " + "; ".join(name(job) for job in jobs), file=sys.stderr, flush=True)
         return run_jobs(_job, jobs, workers=profile.workers, on_done=done)
 
 
