@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +31,33 @@ class Claim:
     text: str
     holds: bool | None
     evidence: str
+
+
+def chance_accuracy(labels: Any) -> float:
+    """Accuracy of always answering the commonest class of ``labels`` (a tensor or array of class ids)."""
+    import numpy as np
+
+    counts = np.bincount(np.asarray(labels).reshape(-1).astype(np.int64))
+    return float(counts.max() / counts.sum())
+
+
+def untrained(accuracy: Mapping[str, float | None], *, chance: float, margin: float, budget: str) -> str | None:
+    """Why a comparison of these models cannot be decided, or None when every one trained.
+
+    ``accuracy`` maps a model's name to its accuracy in [0, 1] (None or NaN:
+    diverged or never evaluated); a model has trained when its accuracy is at
+    least ``margin`` above ``chance``. The reason names each model that did not
+    train, with its number, the rule and ``budget`` (what was spent), and says
+    what would decide the claim.
+    """
+    stuck = {name: a for name, a in accuracy.items() if a is None or math.isnan(a) or a < chance + margin}
+    if not stuck:
+        return None
+    described = ", ".join(f"{name} {'diverged' if a is None or math.isnan(a) else f'{a:.1%}'}"
+                          for name, a in stuck.items())
+    return (f"not testable at this budget: {described} did not train (trained = accuracy at least "
+            f"{100 * margin:.0f} points above chance, {chance:.1%}; {budget}); a budget at which "
+            f"{'it trains' if len(stuck) == 1 else 'they train'} decides it")
 
 
 @dataclass(frozen=True)
