@@ -13,10 +13,20 @@ a learning-rate sweep, and the notes' 1-D slices of the SVM loss with its kinks.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
-from trainlab.experiments.base import Claim, Context, Experiment, Result, register, save_figure
+from trainlab.experiments.base import (
+    Claim,
+    Context,
+    Experiment,
+    Result,
+    chance_accuracy,
+    register,
+    save_figure,
+    untrained,
+)
 from trainlab.gradcheck import GradCheckConfig, LinearObjective, batched_numerical_gradient, relative_errors
 from trainlab.landscape import linear_slice
 from trainlab.linear.losses import append_bias, get_grad_loss, softmax_scores_loss, svm_scores_loss
@@ -39,16 +49,18 @@ BUDGETS = {
 }
 LR, REG, BATCH = 1e-7, 1e4, 256  # SGD on 0-255 pixels; REG is lambda of 0.5 * lambda * ||W||^2
 SWEEP = (1e-10, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4)
-PAPER = {
+PAPER = {  # tables named and keyed like ours, so the report shows each published number beside ours with the gap
     "source": "CS231n course notes, 'Optimization: Stochastic Gradient Descent' (cs231n.github.io/optimization-1/)",
-    "random_search_test_accuracy": 0.155,
-    "random_local_search_test_accuracy": 0.214,
-    "gradient_based_test_accuracy": None,
+    "strategies": [{"strategy": "random search", "test_accuracy": 0.155},
+                   {"strategy": "random local search", "test_accuracy": 0.214}],
     "gradient_based_note": "the optimization notes give no number for the gradient-trained linear classifier; "
                            "the course's assignment 1 (SVM notebook) expects roughly 0.39-0.40 validation "
                            "accuracy with mini-batch SGD on the full training set (from memory, not verified)",
-    "initial_loss": {"svm": 9.0, "softmax": round(math.log(10), 4)},
+    "initial_loss": [{"loss": "softmax", "value": round(math.log(10), 4)}, {"loss": "svm", "value": 9.0}],
 }
+TRAINED_MARGIN = 0.03
+"""A classifier has learned something when its test accuracy is at least this far above chance: 3 points, about
+3 standard errors of a chance-level accuracy on 1,000 test images; the notes' random search (15.5%) passes."""
 
 
 def cifar_problem(ctx: Context, budget: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, str]:
@@ -121,8 +133,8 @@ class CS231nOptimization(Experiment):
             gradient_descent(train, lr=LR, iterations=budget["sgd"], batch_size=1, init_scale=1e-4, seed=s),
         ]
         strategies = [{"strategy": t.strategy, "test_accuracy": accuracy(t.W, Xt, yt), "final_loss": t.final_loss,
-                       "iterations": t.iterations, "status": t.status, "seconds": round(t.seconds, 2),
-                       "paper_test_accuracy": _paper_accuracy(t.strategy)} for t in traces]
+                       "iterations": t.iterations, "status": t.status, "seconds": round(t.seconds, 2)}
+                      for t in traces]
         sweep = lr_sweep(train, SWEEP, iterations=budget["sweep"], batch_size=BATCH, seed=s, init_scale=1e-4)
         sweep_rows = [{"lr": t.settings["lr"], "first_loss": t.losses[0], "final_loss": t.final_loss,
                        "iterations": t.iterations, "status": t.status, "behaviour": classify_sweep(t)} for t in sweep]
@@ -141,7 +153,10 @@ class CS231nOptimization(Experiment):
         }
         return Result(
             experiment=self.name, profile=ctx.profile,
-            claims=claims(strategies, init_rows, sweep_rows, check, cosine),
+            claims=claims(strategies, init_rows, sweep_rows, check, cosine, chance=chance_accuracy(yt),
+                          budget=f"{budget['tries']} random tries and {budget['local']} local steps on "
+                                 f"{len(search.y)} images; {budget['gd']} full-batch and {budget['sgd']} SGD steps "
+                                 f"on {len(y)}"),
             tables={"strategies": strategies, "initial_loss": init_rows, "lr_sweep": sweep_rows,
                     "gradient_check": [check]},
             paper=PAPER, figures=figures,
@@ -160,26 +175,36 @@ class CS231nOptimization(Experiment):
         )
 
 
-def _paper_accuracy(strategy: str) -> float | None:
-    return {"random search": PAPER["random_search_test_accuracy"],
-            "random local search": PAPER["random_local_search_test_accuracy"]}.get(strategy)
-
-
-def claims(strategies: list[dict], init_rows: list[dict], sweep: list[dict], check: dict, cosine: float) -> list[Claim]:
-    acc = {r["strategy"]: r["test_accuracy"] for r in strategies}
+def claims(strategies: list[dict], init_rows: list[dict], sweep: list[dict], check: dict, cosine: float, *,
+           chance: float = 0.1, budget: str = "") -> list[Claim]:
+    """The notes' statements; the two orderings of strategies are decided only between classifiers that learned
+    something (``TRAINED_MARGIN`` above chance; a diverged one did not)."""
+    acc = {r["strategy"]: None if r["status"] == "diverged" else r["test_accuracy"] for r in strategies}
     rs, ls = acc["random search"], acc["random local search"]
-    best_gradient = max(v for k, v in acc.items() if k not in ("random search", "random local search"))
+    gradient = {k: v for k, v in acc.items() if k not in ("random search", "random local search")}
+    best_name = max(gradient, key=lambda k: -1.0 if gradient[k] is None or math.isnan(gradient[k]) else gradient[k])
+    best_gradient = gradient[best_name]
+
+    def decided(claim_id: str, text: str, models: dict[str, float | None], holds: Callable[[], bool],
+                evidence: Callable[[], str]) -> Claim:
+        why = untrained(models, chance=chance, margin=TRAINED_MARGIN, budget=budget)
+        return Claim(claim_id, text, None, why) if why else Claim(claim_id, text, holds(), evidence())
+
     out = [Claim(f"initial-loss-{r['loss']}", f"At small random weights the {r['loss']} loss is about "
                  f"{r['expected']:.3g} ({'ln C' if r['loss'] == 'softmax' else 'C - 1'} for C = 10 classes).",
                  abs(r["value"] - r["expected"]) < 0.02 * r["expected"],
                  f"measured {r['value']:.4f}, expected {r['expected']:.4f}") for r in init_rows]
     out += [
         Claim("random-search-beats-chance", "Random search finds a W far better than chance (10%); the notes "
-              "report 15.5%.", rs > 0.12, f"test accuracy {rs:.1%} (notes 15.5%)"),
-        Claim("local-search-beats-random-search", "Random local search beats random search; the notes report "
-              "21.4% against 15.5%.", ls > rs, f"{ls:.1%} against {rs:.1%}"),
-        Claim("gradient-beats-local-search", "Following the gradient beats both search strategies.",
-              best_gradient > ls, f"best gradient method {best_gradient:.1%}, local search {ls:.1%}"),
+              "report 15.5%.", rs is not None and rs > 0.12, f"test accuracy {rs:.1%} (notes 15.5%)"
+              if rs is not None else "random search diverged"),
+        decided("local-search-beats-random-search", "Random local search beats random search; the notes report "
+                "21.4% against 15.5%.", {"random local search": ls, "random search": rs}, lambda: ls > rs,
+                lambda: f"{ls:.1%} against {rs:.1%}"),
+        decided("gradient-beats-local-search", "Following the gradient beats both search strategies.",
+                {f"the best gradient method ({best_name})": best_gradient, "random local search": ls},
+                lambda: best_gradient > ls,
+                lambda: f"best gradient method ({best_name}) {best_gradient:.1%}, local search {ls:.1%}"),
         Claim("analytic-gradient-matches", "The analytic SVM gradient matches the numerical gradient "
               "(centered differences, float64): relative error below 1e-4 away from kinks, and kinks are "
               "where the disagreements are.", check["max_rel_error"] < 1e-4,
