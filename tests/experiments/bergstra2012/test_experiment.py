@@ -9,6 +9,7 @@ from trainlab.experiments.base import Context, run_experiment
 from trainlab.experiments.bergstra2012.experiment import (
     DIMS,
     grid_points,
+    mnist_claim,
     objective,
     real_trials,
     synthetic,
@@ -60,3 +61,17 @@ def test_smoke_profile_writes_the_budgets_table(tmp_path, data_dir):
     assert {c["id"] for c in record["claims"]} >= {"random-8-16-vs-grid-128", "mnist-random-vs-grid"}
     assert json.loads((tmp_path / "results.json").read_text())["experiment"] == "bergstra2012"
     assert (tmp_path / "report.html").is_file()
+
+
+def test_mnist_claim_is_not_decided_on_searches_whose_best_model_did_not_train():
+    grid = np.array([0.913, 0.910, 0.916, 0.915])
+
+    def claim(random: list[float]):
+        best = {"grid": {16: grid}, "random": {4: np.array(random) - 0.03, 16: np.array(random)}}
+        return mnist_claim(best, chance=0.1135, budget="300 steps of 64 per trial, 4 seeds")
+
+    assert claim([0.915, 0.914, 0.918, 0.916]).holds is True
+    assert claim([0.85, 0.86, 0.84, 0.85]).holds is False
+    stuck = claim([0.915, 0.914, 0.12, 0.916])  # one seed's random trials all stalled at chance
+    assert stuck.holds is None and "random 16's best (worst seed) 12.0% did not train" in stuck.evidence
+    assert "4 seeds" in stuck.evidence
