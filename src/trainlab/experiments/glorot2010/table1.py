@@ -25,6 +25,7 @@ from typing import Any
 
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
+from trainlab.experiments.base import chance_accuracy
 from trainlab.experiments.glorot2010.data import LoadedData, load_budgeted
 from trainlab.experiments.glorot2010.profiles import CONFIGURATIONS, DataBudget, GlorotProfile
 from trainlab.population import train_population
@@ -48,8 +49,7 @@ class Member:
 
 def chance_error(split: Split) -> float:
     """Percent error of always answering the commonest class of ``split``."""
-    counts = split.y.bincount()
-    return 100.0 * (1.0 - counts.max().item() / counts.sum().item())
+    return 100.0 * (1.0 - chance_accuracy(split.y))
 
 
 def base_config(profile: GlorotProfile, dataset: str, *, data_dir: str | None, steps: int) -> TrainConfig:
