@@ -84,3 +84,11 @@ def test_tiny_inputs_are_reported_by_the_data_check(problem, scale, status):
     if status != "pass":
         assert "tiny" in check.evidence and "normalized twice" in check.advice
         assert check.numbers["rms"] == pytest.approx(scale * float(problem[0].x.pow(2).mean().sqrt()), rel=1e-3)
+
+
+def test_a_loss_that_is_not_finite_before_training_is_left_to_initial_loss(problem):
+    train, val = problem
+    report = examine(mlp(), lambda s, y: F.cross_entropy(s, y) + torch.log(torch.zeros(())), train, val,
+                     budget=Budget.tiny(), checks=["loss-output", "loss-reduction"])
+    assert report["loss-output"].status == "skipped" and "initial-loss" in report["loss-output"].evidence
+    assert report["loss-reduction"].status == "skipped"
