@@ -208,7 +208,7 @@ def _decide(verdicts: list[tuple[float, float] | None]) -> bool | None:
 def _untrained(dataset: str, rows: dict[str, dict[str, Any]], names: list[str]) -> str | None:
     """Why ``dataset``'s comparison of ``names`` cannot be decided: a row that did not train (None if all did).
     Rows without a ``trained`` flag (the paper's) count as trained."""
-    stuck = [k for k in names if rows[k].get("trained") is False]
+    stuck = [k for k in names if not rows[k].get("trained", True)]
     if not stuck:
         return None
     described = ", ".join(f"{k} {rows[k]['test_error']:.1f}% ({rows[k]['seeds_trained']} of {rows[k]['seeds']} "

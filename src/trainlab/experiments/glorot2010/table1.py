@@ -167,8 +167,8 @@ def summarize(members: list[Member], data: LoadedData, profile: GlorotProfile) -
                       "ci95_low": low, "ci95_high": high, "seeds": len(tests),
                       "test_error_std": statistics.stdev(tests) if len(tests) > 1 else None, "lr": chosen,
                       "chance_error": chance,
-                      "trained": bool(tests) and high <= chance - TRAINED_MARGIN,
-                      "seeds_trained": sum(t <= chance - TRAINED_MARGIN for t in tests),
+                      "trained": bool(tests) and bool(high <= chance - TRAINED_MARGIN),
+                      "seeds_trained": int(sum(t <= chance - TRAINED_MARGIN for t in tests)),
                       "budget": f"{data.budget.steps:,} updates of {profile.batch_size}, "
                                 f"{profile.depth}x{profile.width}"})
     return table, lr_rows
