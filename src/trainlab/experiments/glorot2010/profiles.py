@@ -94,7 +94,7 @@ PROFILES: dict[str, GlorotProfile] = {
         left_out={
             "shapeset": "a column at the probed runs' budget (20,000 updates), with 4 seeds and the halving, "
                         "would cost about as much as the MNIST column (some 300 s of CPU), past quick's five "
-                        "minutes, and at that budget the models are only about 10 points below chance",
+                        "minutes, and at that budget the models are only 6-8 points below chance",
             "cifar10": "on the 3,600-image training subset here, 5x128 tanh networks reach 60-64% test error after "
                        "8,000 updates (chance 90%, the paper 52.9-57.3%), measured on 2026-12-02; the five "
                        "configurations at that budget, with 4 seeds and the halving, add about 250 s of CPU "
