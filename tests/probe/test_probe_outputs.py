@@ -107,7 +107,9 @@ def test_estimate_is_close_to_the_exact_summary_of_a_large_activation(fn: str):
     exact = decode(reduce_tensor(t, spec, bins=10, sample=10**7).tolist(), spec, bins=10)
     guess = moments_only(estimate(t, spec, sample=8192).scalars, spec)
     reference = t.double()
-    assert exact.std == pytest.approx(float(reference.std(unbiased=False)), rel=1e-5)
+    # float32 dot products over 1.6M values: their rounding depends on the BLAS kernel the CPU gets
+    # (1.1e-5 relative on one of this project's machines, under 1e-5 on another)
+    assert exact.std == pytest.approx(float(reference.std(unbiased=False)), rel=1e-4)
     assert guess.std == pytest.approx(exact.std, rel=0.03) and guess.mean == pytest.approx(exact.mean, abs=0.03)
     if fn == "tanh":
         truth = float((reference.abs() >= spec.saturation_threshold).double().mean())
