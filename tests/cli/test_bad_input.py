@@ -63,6 +63,7 @@ CASES: list[tuple[list[str], str]] = [
     (["train", *BLOBS, "--lr", "0.1,0.2", "--seed", MANY_SEEDS], "in one population"),
     (["reproduce", "he2015", "--seed", "100000000000000000000"], "--seed must be in [0, 2**63)"),
     (["reproduce", "he2015", "--seed", "-3"], "--seed must be in [0, 2**63)"),
+    (["reproduce", "he2015", "--profile", "standard"], "he2015 has no profile 'standard'; choose one of: smoke"),
     ([*GRADCHECK, "--h", "inf"], "finite-difference step h"),
     ([*GRADCHECK, "--h", "nan"], "finite-difference step h"),
     ([*GRADCHECK, "--h", "10"], "finite-difference step h"),

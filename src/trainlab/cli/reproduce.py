@@ -15,7 +15,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", nargs="?", metavar="NAME", help="the reproduction to run (see --list)")
     p.add_argument("--list", action="store_true", help="list the reproductions and exit")
     p.add_argument("--profile", default="quick", choices=PROFILES,
-                   help="budget: smoke (seconds, for tests), quick (default, about a minute) or full")
+                   help="budget: smoke (seconds, for tests), quick (default, minutes), standard (an hour or so, "
+                        "where a reproduction has one) or full (the paper's)")
     p.add_argument("--out", help="output folder (default reproductions/NAME-PROFILE)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--data-dir", help="folder holding the datasets (default: $TRAINLAB_DATA)")
@@ -27,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from trainlab.errors import UserError
     from trainlab.experiments import load_all
-    from trainlab.experiments.base import Context, get_experiment, run_experiment
+    from trainlab.experiments.base import Context, get_experiment, require_profile, run_experiment
 
     if args.list:
         experiments = load_all()
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         raise UserError("name a reproduction to run, e.g. `trainlab reproduce cs231n-activations`; see --list")
-    get_experiment(args.name)  # an unknown name fails here, before any folder is made
+    require_profile(get_experiment(args.name), args.profile)  # an unknown name or profile fails before any folder
     if not 0 <= args.seed < SEED_LIMIT:
         raise UserError(f"--seed must be in [0, 2**63), got {args.seed}")
     out = writable_folder(args.out or f"reproductions/{args.name}-{args.profile}")

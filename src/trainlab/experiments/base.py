@@ -20,7 +20,9 @@ from typing import Any, ClassVar
 from trainlab.errors import UserError, choose
 from trainlab.runs import write_results
 
-PROFILES = ("smoke", "quick", "full")  # smoke: the quick pipeline at a token budget, for tests
+PROFILES = ("smoke", "quick", "standard", "full")
+"""Every profile name. smoke: the quick pipeline at a token budget, for tests; standard: between quick and the
+paper, for a background run of an hour or so; a reproduction lists the ones it has in ``Experiment.profiles``."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ class Experiment(ABC):
     title: ClassVar[str]
     source: ClassVar[str]  # the citation
     summary: ClassVar[str] = ""
+    profiles: ClassVar[tuple[str, ...]] = ("smoke", "quick", "full")
 
     @abstractmethod
     def run(self, ctx: Context) -> Result:
@@ -171,9 +174,17 @@ def save_figure(fig: Any, ctx: Context, name: str) -> str:
     return str(save_png(fig, ctx.figures_dir / f"{name}.png", dpi=110).relative_to(ctx.out))
 
 
+def require_profile(experiment: Experiment, profile: str) -> None:
+    """A :class:`UserError` naming the profiles ``experiment`` has, unless ``profile`` is one of them."""
+    if profile not in experiment.profiles:
+        raise UserError(f"{experiment.name} has no profile {profile!r}; choose one of: "
+                        f"{', '.join(experiment.profiles)}")
+
+
 def run_experiment(name: str, ctx: Context) -> dict[str, Any]:
     """Run one reproduction and write ``results.json`` and ``report.html`` into ``ctx.out``."""
     experiment = get_experiment(name)
+    require_profile(experiment, ctx.profile)
     if ctx.out.exists() and not ctx.out.is_dir():
         raise UserError(f"--out {ctx.out} is a file; give a folder")
     ctx.out.mkdir(parents=True, exist_ok=True)

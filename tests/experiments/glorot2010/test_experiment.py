@@ -180,3 +180,15 @@ def test_confidence_interval_is_students_t_clipped_to_percent_bounds():
     expected = stats.t.interval(0.95, 2, loc=sum(values) / 3, scale=stats.sem(values))
     assert confidence_interval(values) == pytest.approx(expected)
     assert confidence_interval([3.0, 26.9]) == (0.0, 100.0)
+
+
+def test_every_profile_name_of_glorot2010_is_a_known_one_and_only_it_has_standard():
+    from trainlab.errors import UserError
+    from trainlab.experiments.base import PROFILES as NAMES, get_experiment, require_profile
+
+    glorot = get_experiment("glorot2010")
+    assert set(glorot.profiles) == set(PROFILES) <= set(NAMES)
+    require_profile(glorot, "standard")
+    assert PROFILES["standard"].width == 1000 and [d.name for d in PROFILES["standard"].datasets] == ["mnist"]
+    with pytest.raises(UserError, match="he2015 has no profile 'standard'"):
+        require_profile(get_experiment("he2015"), "standard")

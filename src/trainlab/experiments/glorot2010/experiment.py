@@ -76,6 +76,7 @@ class Glorot2010(Experiment):
               "neural networks\", AISTATS, JMLR W&CP 9: 249-256")
     summary = ("Sigmoid, tanh and softsign MLPs with standard and normalized initialization: Table 1 on "
                "Shapeset-3x2, MNIST and CIFAR-10, activation and gradient statistics per layer, the claims.")
+    profiles = tuple(PROFILES)
 
     def run(self, ctx: Context) -> Result:
         with intra_op_threads(1):
