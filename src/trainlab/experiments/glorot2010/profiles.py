@@ -102,14 +102,17 @@ PROFILES: dict[str, GlorotProfile] = {
                        "(0.8 ms per member-update on 3,072 inputs), two more minutes on two cores, past quick's "
                        "five minutes",
         }),
-    # Not yet run end to end. Its cost, estimated on 2026-12-02 from 10.2 ms per member-update of a 5x1000 population
-    # on one quiet thread (K = 2 to 8): Table 1 about 635,000 member-updates (8 members per configuration for 2,500
-    # updates, 4 to 7,500, 2 to the end; the sigmoid's 8 to 12,500), 6,500-8,000 CPU-seconds, and the probed runs
-    # 5 x 10,000 updates at about 18 ms, 900 s: 60-75 minutes on two cores. If no sigmoid rate has left chance by
-    # the rung at 25,000 updates, all 8 sigmoid members train to the end and it takes some 35 minutes more.
+    # A draft, not yet run end to end. Cost estimated on 2026-12-02 from 10.2 ms per member-update of a 5x1000
+    # population on one quiet thread (K = 2 to 8; 11.9 ms with the other core busy): Table 1 about 380,000
+    # member-updates for the four tanh/softsign configurations and up to 320,000 for the sigmoid (its 8 members
+    # train to the end when none leaves chance: in a pilot at rate 1, two seeds were still at chance after 15,000
+    # updates), and the probed runs 5 x 10,000 updates at about 18 ms: at most about 80 minutes on two cores.
+    # A pilot of Tanh N at rate 0.1 reached 4.1 and 4.4% test error after 20,000 updates (worse than 5x128 at
+    # that rate), so the grid is centred lower than quick's; whether 40,000 updates come within 0.5 points of
+    # the paper is not known.
     "standard": GlorotProfile(
-        depth=5, width=1000, batch_size=10, lrs=(0.03, 0.1, 0.3, 1.0), seeds=2,
-        datasets=(DataBudget("mnist", 50_000, rungs=(2_500, 7_500, 12_500, 25_000)),),
+        depth=5, width=1000, batch_size=10, lrs=(0.01, 0.03, 0.1, 0.3), seeds=2,
+        datasets=(DataBudget("mnist", 40_000, rungs=(2_500, 7_500, 12_500, 20_000)),),
         dynamics=DataBudget("shapeset", 10_000, _SHAPESET_QUICK),
         dynamics_lr=0.1, probe_every=500, workers=2,
         left_out={
