@@ -49,7 +49,8 @@ def add_model_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--preprocess", default=S, type=parse_preprocess, metavar="LIST",
                    help="comma-separated preprocessing, e.g. mean,std or zca")
     g = p.add_argument_group("model")
-    g.add_argument("--model", default=S, choices=MODELS, help="mlp (default) or cnn")
+    g.add_argument("--model", default=S, type=_model_name, metavar="NAME",
+                   help="mlp (default) or cnn; `trainlab doctor` also takes your own, FILE.py:FACTORY")
     g.add_argument("--depth", default=S, type=int, help="hidden layers (0 = linear classifier; default 2)")
     g.add_argument("--width", default=S, type=int, help="units per hidden layer (default 100)")
     g.add_argument("--activation", default=S, choices=ACTIVATIONS, help="default tanh")
@@ -117,6 +118,15 @@ def configs_from_args(args: argparse.Namespace, **overrides: Any) -> list[TrainC
     return configs
 
 
+def _model_name(text: str) -> str:
+    from trainlab.cli.user_inputs import is_model_file
+
+    if text in MODELS or is_model_file(text):
+        return text
+    raise argparse.ArgumentTypeError(f"unknown model {text!r}; choose one of: {', '.join(MODELS)} (or, for "
+                                     "trainlab doctor, your own: FILE.py:FACTORY)")
+
+
 def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
     """Defaults, then the ``--config`` file, then flags on the command line.
 
@@ -130,7 +140,12 @@ def config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
 
 
 def _config(args: argparse.Namespace, overrides: dict[str, Any]) -> TrainConfig:
+    from trainlab.cli.user_inputs import is_model_file
+
     values: dict[str, Any] = load_toml(args.config) if getattr(args, "config", None) else {}
+    if is_model_file(getattr(args, "model", None)):
+        raise UserError(f"--model {args.model}: your own model file is taken by `trainlab doctor` only; here give "
+                        f"one of: {', '.join(MODELS)}")
     fields = set(TrainConfig.__dataclass_fields__)
     for key, value in vars(args).items():
         if key in fields:
