@@ -452,12 +452,8 @@ def _lr_schedule(seen: Seen, final: bool) -> Finding | None:
     calls, steps = seen.scheduler_calls, seen.step
     start = seen.lr_changes[0][1]
     lr = seen.lr_changes[-1][1]
-    collapsed = next((s for s, v in seen.lr_changes if start > 0 and v < 0.01 * start), None)
-    # training goes on at under 1% of the rate for as long as it ran before (or, told the run's length,
-    # the collapse comes in its first half): an epoch schedule stepped per batch
-    late = seen.total_steps // 2 if seen.total_steps else steps // 2
-    if name not in PER_BATCH_SCHEDULES and steps >= 20 and len(calls) >= 0.9 * steps and collapsed is not None \
-            and collapsed <= late:
+    collapsed = _early_collapse(seen)
+    if name not in PER_BATCH_SCHEDULES and steps >= 20 and len(calls) >= 0.9 * steps and collapsed is not None:
         return Finding("lr-schedule", collapsed,
                        f"{name}.step() is called after every batch ({len(calls)} calls in {steps} steps) and the "
                        f"rate fell from {start:.3g} to {lr:.3g}: an epoch schedule stepped per batch",
@@ -479,18 +475,25 @@ def _collapse_without_scheduler(seen: Seen) -> Finding | None:
     per batch, from the rate alone. (Added after the second held-out benchmark set, whose ExponentialLR stepped
     per batch without ``scheduler=`` it missed.)"""
     steps, changes = seen.step, seen.lr_changes
-    if steps < 20 or len(changes) < 2 or changes[0][1] <= 0:
+    collapsed = _early_collapse(seen) if steps >= 20 and len(changes) >= 2 else None
+    if collapsed is None:
         return None
     start = changes[0][1]
-    collapsed = next((s for s, v in changes if v < 0.01 * start), None)
-    late = seen.total_steps // 2 if seen.total_steps else steps // 2
-    if collapsed is None or collapsed > late:
-        return None
     return Finding("lr-schedule", collapsed,
                    f"the learning rate changed {len(changes) - 1} times and fell from {start:.3g} to "
                    f"{changes[-1][1]:.3g} by step {collapsed} of {steps}: an epoch schedule stepped per batch? "
                    "(pass scheduler= to watch() to have it checked)",
                    numbers={"changes": len(changes) - 1, "steps": steps, "start": start, "now": changes[-1][1]})
+
+
+def _early_collapse(seen: Seen) -> int | None:
+    """The step at which the rate fell below 1% of its start, if training has gone on at that rate for as long as
+    it ran before (or, told the run's length, the collapse came in its first half): an epoch schedule stepped
+    per batch."""
+    start = seen.lr_changes[0][1]
+    collapsed = next((s for s, v in seen.lr_changes if start > 0 and v < 0.01 * start), None)
+    late = seen.total_steps // 2 if seen.total_steps else seen.step // 2
+    return collapsed if collapsed is not None and collapsed <= late else None
 
 
 def _same_optimizer(a: object, b: object) -> bool:

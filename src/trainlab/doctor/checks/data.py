@@ -71,16 +71,16 @@ def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]
         out.append(("fail", "every input value is the same",
                     "The inputs carry no information: check the data loading."))
         return out
+    largest = max(abs(numbers["min"]), abs(numbers["max"]))
     if rms > WARN_RMS:
         status = "fail" if rms > MAX_RMS else "warn"
-        largest, limit = max(abs(numbers["min"]), abs(numbers["max"])), MAX_RMS if status == "fail" else WARN_RMS
+        limit = MAX_RMS if status == "fail" else WARN_RMS
         out.append((status, f"inputs are large: RMS {fmt(rms)} (max |x| {fmt(largest)}; "
                             f"want about 1, {status} above {fmt(limit)})",
                     "Rescale the inputs to about unit scale: add --preprocess mean,std (or divide pixels by 255)."))
     if rms < WARN_LOW_RMS:
         status = "fail" if rms < MIN_RMS else "warn"
         limit = MIN_RMS if status == "fail" else WARN_LOW_RMS
-        largest = max(abs(numbers["min"]), abs(numbers["max"]))
         out.append((status, f"inputs are tiny: RMS {fmt(rms)} (max |x| {fmt(largest)}; want about 1, {status} "
                             f"below {fmt(limit)})",
                     "Rescale the inputs to about unit scale: check they are not normalized twice (divided by 255 "

@@ -96,7 +96,7 @@ def check_loss_output(p: Patient) -> Verdict:
                                "loss applies softmax again", numbers,
                        "Remove the final softmax from the model: F.cross_entropy and nn.CrossEntropyLoss take raw "
                        "scores (logits). If the model must output probabilities, use F.nll_loss(probs.log(), y).")
-    match = _regression(p, s, y)
+    match = None if p.loss_name else _regression(p, s, y)  # a named loss ('softmax', 'svm') is not a regression
     if match:
         numbers["loss_is"] = match
         return Verdict("warn", f"the loss is {match} against one-hot labels: a regression loss on class labels",
