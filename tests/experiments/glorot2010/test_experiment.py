@@ -88,6 +88,10 @@ def test_claims_on_table1_are_not_decided_on_rows_that_did_not_train():
     stuck = claims.sigmoid_worst(trained + [row("Sigmoid", 88.65, False)])
     assert stuck.holds is None and "did not train" in stuck.evidence and "0 of 4 seeds" in stuck.evidence
     assert claims.normalized_helps_tanh_most(trained[:3] + [row("Tanh N", 88.0, False)]).holds is None
+    gave_up = {**row("Sigmoid", 0.0, False), "test_error": None, "ci95_low": None, "ci95_high": None,
+               "stopped_at": 10_000, "val_error_when_stopped": 88.6}
+    stopped = claims.sigmoid_worst(trained + [gave_up])
+    assert stopped.holds is None and "stopped at 10,000 updates" in stopped.evidence and "88.6%" in stopped.evidence
 
 
 def test_table1_jobs_cover_every_configuration():

@@ -78,3 +78,45 @@ def test_the_rate_is_chosen_among_those_no_rung_stopped():
     assert type(row["seeds_trained"]) is int
     stopped = {r["lr"]: r["stopped_at_rung"] for r in grid if r["activation"] == "Tanh"}
     assert stopped == {0.01: 10, 0.1: None, 1.0: None}
+
+
+def test_the_give_up_rung_stops_a_configuration_that_never_left_chance_and_only_it():
+    members = population(("Sigmoid", "Tanh"))
+    halving = Halving(members, rungs=(10, 20), chance=88.6, give_up=20)
+    error = {**{("Sigmoid", lr): 88.6 for lr in LRS}, **{("Tanh", lr): 5.0 + lr for lr in LRS}}
+    first = halving(10, records(members, error))
+    assert {members[k][0] for k in first} == {"Tanh"}  # a plain rung: the sigmoid's rates all carry on
+    alive = {k: r for k, r in records(members, error).items() if k not in first}
+    stopped = halving(20, alive)
+    assert {k for k in alive if members[k][0] == "Sigmoid"} <= set(stopped)
+    assert halving.alive["Sigmoid"] == [] and halving.alive["Tanh"] == [0.01]
+    assert halving(20, {}) == []  # nothing left to stop
+
+
+def test_a_row_that_gave_up_reports_where_and_is_not_trained():
+    split = Split(torch.zeros(10, 2), torch.tensor([0, 1] * 5))
+    data = LoadedData(DataBudget("mnist", 30), Dataset("toy", split, split, split, 2, (2,)), "MNIST", "")
+    members = [Member("Sigmoid", lr, s, "pruned", 20, 0.5, None) for lr in (0.1, 1.0) for s in range(2)]
+    table, _ = summarize(members, data, PROFILES["smoke"])
+    row = table[0]
+    assert row["test_error"] is None and row["trained"] is False and row["seeds_trained"] == 0
+    assert row["stopped_at"] == 20 and row["val_error_when_stopped"] == pytest.approx(50.0)
+
+
+def test_give_up_must_be_a_rung():
+    with pytest.raises(ValueError, match="must be one of the rungs"):
+        DataBudget("mnist", 100, rungs=(10,), give_up=20)
+
+
+def test_the_profiles_decay_reaches_every_table1_member():
+    from dataclasses import replace
+
+    from trainlab.experiments.glorot2010.table1 import grid
+    from trainlab.optimizers import SCHEDULES
+
+    profile = replace(PROFILES["smoke"], lr_decay=(20, 0.1))
+    configs = [cfg for _, cfg in grid(profile, profile.datasets[0], "Tanh", data_dir=None, seed=0)]
+    assert {(c.schedule, c.lr_step_every, c.lr_gamma) for c in configs} == {("step", 20, 0.1)}
+    lr = configs[0].lr
+    assert SCHEDULES["step"](lr, 19, every=20, gamma=0.1) == lr
+    assert SCHEDULES["step"](lr, 20, every=20, gamma=0.1) == pytest.approx(lr / 10)

@@ -183,7 +183,7 @@ def jacobian_claim(rows: list[dict[str, Any]]) -> Claim:
 def _by_dataset(table: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for row in table:
-        if row["test_error"] is not None:
+        if row["test_error"] is not None or row.get("stopped_at") is not None:  # a row that gave up did not train
             out.setdefault(row["dataset"], {})[row["activation"]] = row
     return out
 
@@ -211,10 +211,16 @@ def _untrained(dataset: str, rows: dict[str, dict[str, Any]], names: list[str]) 
     stuck = [k for k in names if not rows[k].get("trained", True)]
     if not stuck:
         return None
-    described = ", ".join(f"{k} {rows[k]['test_error']:.1f}% ({rows[k]['seeds_trained']} of {rows[k]['seeds']} "
-                          f"seeds trained)" for k in stuck)
+    described = ", ".join(_stuck(k, rows[k]) for k in stuck)
     return (f"{dataset}: not decided, {described} did not train (chance {rows[stuck[0]]['chance_error']:.1f}%; "
             f"{rows[stuck[0]]['budget']}); a budget at which every row trains decides it")
+
+
+def _stuck(name: str, row: dict[str, Any]) -> str:
+    if row.get("stopped_at") is not None:
+        return (f"{name} (stopped at {row['stopped_at']:,} updates, validation error "
+                f"{row['val_error_when_stopped']:.1f}%: no rate had left chance)")
+    return f"{name} {row['test_error']:.1f}% ({row['seeds_trained']} of {row['seeds']} seeds trained)"
 
 
 def sigmoid_worst(table: list[dict[str, Any]]) -> Claim:

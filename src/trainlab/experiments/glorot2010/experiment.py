@@ -230,11 +230,16 @@ def init_rows(inits: dict) -> list[dict]:
 def budget_lines(profile: GlorotProfile, loaded: list[LoadedData], dynamics: DataBudget,
                  timings: dict[str, str]) -> dict:
     halving = {d.label: f"successive halving at updates {', '.join(f'{r:,}' for r in d.budget.rungs)}"
+                        + (f"; a configuration none of whose rates has left chance by {d.budget.give_up:,} stops "
+                           "there" if d.budget.give_up else "")
                for d in loaded if d.budget.rungs}
+    schedule = ("constant learning rate" if profile.lr_decay is None else
+                f"learning rate times {profile.lr_decay[1]:g} every {profile.lr_decay[0]:,} updates (the paper: "
+                "constant; one decay stands in for the longer training the paper had)")
     return {
         "network": f"{profile.depth} hidden layers of {profile.width} units (paper: 5 x 1,000), softmax "
                    f"output, NLL, zero biases",
-        "optimizer": f"SGD, minibatch {profile.batch_size}, constant learning rate from {list(profile.lrs)} "
+        "optimizer": f"SGD, minibatch {profile.batch_size}, {schedule}, starting from {list(profile.lrs)} "
                      f"chosen per configuration on mean validation error over seeds",
         "learning-rate choice": halving or "every rate trained to the end",
         "seeds": profile.seeds,

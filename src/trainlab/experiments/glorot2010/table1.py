@@ -13,7 +13,10 @@ configuration's rates are ranked by mean validation error over seeds and the
 worse half stop, so the full budget is spent on the chosen rate only. Rates are
 ranked only once they trained (:data:`TRAINED_MARGIN`): a rung where none has
 left chance decides nothing and keeps them all, because a sigmoid network's
-plateau (Figure 2) would otherwise make it a coin toss.
+plateau (Figure 2) would otherwise make it a coin toss. A budget's ``give_up``
+rung stops a configuration none of whose rates has trained by then: its row
+says it did not train within that many updates, and the rest of the budget goes
+to the configurations that did.
 """
 from __future__ import annotations
 
@@ -62,7 +65,11 @@ def grid(profile: GlorotProfile, budget: DataBudget, label: str, *, data_dir: st
     """The members of one configuration's population: learning rates x seeds."""
     base = base_config(profile, budget.name, data_dir=data_dir, steps=budget.steps)
     if budget.rungs:
-        base = base.replace(eval_every=math.gcd(*budget.rungs, budget.steps))
+        every = math.gcd(*budget.rungs, budget.steps)
+        base = base.replace(eval_every=every, log_every=math.gcd(base.log_every, every))  # evaluations fall on logs
+    if profile.lr_decay is not None:
+        every, gamma = profile.lr_decay
+        base = base.replace(schedule="step", lr_step_every=every, lr_gamma=gamma)
     activation, init = CONFIGURATIONS[label]
     return [(label, base.replace(activation=activation, init=init, lr=lr, seed=seed + s))
             for lr in profile.lrs for s in range(profile.seeds)]
@@ -71,9 +78,10 @@ def grid(profile: GlorotProfile, budget: DataBudget, label: str, *, data_dir: st
 class Halving:
     """``on_evaluation`` for successive halving of each configuration's learning rates (module docstring)."""
 
-    def __init__(self, members: Sequence[tuple[str, TrainConfig]], rungs: Sequence[int], chance: float) -> None:
+    def __init__(self, members: Sequence[tuple[str, TrainConfig]], rungs: Sequence[int], chance: float, *,
+                 give_up: int | None = None) -> None:
         self.groups = [(label, cfg.lr) for label, cfg in members]  # population index -> (label, lr)
-        self.rungs, self.chance = set(rungs), chance
+        self.rungs, self.chance, self.give_up = set(rungs), chance, give_up
         self.alive: dict[str, list[float]] = {}
         for label, lr in self.groups:
             if lr not in self.alive.setdefault(label, []):
@@ -89,6 +97,9 @@ class Halving:
                      for lr in lrs}
             trained = sorted((lr for lr in lrs if error[lr] <= self.chance - TRAINED_MARGIN),
                              key=lambda lr: (error[lr], lr))
+            if not trained and step == self.give_up:
+                self.alive[label] = []
+                stop += [k for k, (other, _) in enumerate(self.groups) if other == label and k in records]
             if len(lrs) < 2 or not trained:
                 continue
             self.alive[label] = keep = trained[:math.ceil(len(lrs) / 2)]
@@ -102,13 +113,13 @@ def train_configuration(profile: GlorotProfile, budget: DataBudget, label: str, 
     """One job: load ``budget``'s data and train configuration ``label``'s members as one population."""
     data = load_budgeted(budget, data_dir=data_dir, seed=seed, cache_epochs=profile.cache_epochs)
     members = grid(profile, budget, label, data_dir=data_dir, seed=seed)
-    return train_members(members, data.dataset, rungs=budget.rungs)
+    return train_members(members, data.dataset, rungs=budget.rungs, give_up=budget.give_up)
 
 
 def train_members(members: list[tuple[str, TrainConfig]], dataset: Dataset, *, rungs: Sequence[int] = (),
-                  progress: bool = False) -> list[Member]:
+                  give_up: int | None = None, progress: bool = False) -> list[Member]:
     """Train members that share an architecture as one population."""
-    halving = Halving(members, rungs, chance_error(dataset.val)) if rungs else None
+    halving = Halving(members, rungs, chance_error(dataset.val), give_up=give_up) if rungs else None
     outcomes = train_population([cfg for _, cfg in members], dataset=dataset, progress=progress,
                                 on_evaluation=halving)
     return [_member(label, cfg, result) for (label, cfg), result in zip(members, outcomes)]
@@ -162,6 +173,7 @@ def summarize(members: list[Member], data: LoadedData, profile: GlorotProfile) -
                             "stopped_at_rung": max(pruned) if pruned else None, "chosen": lr == chosen})
         tests = [100 * m.test_error for m in by_lr[chosen] if m.test_error is not None]
         low, high = confidence_interval(tests) if tests else (None, None)
+        gave_up = all(m.status == "pruned" for m in by_lr[chosen])  # no rate of this row left chance by give_up
         table.append({"dataset": data.label, "activation": label,
                       "test_error": statistics.fmean(tests) if tests else None,
                       "ci95_low": low, "ci95_high": high, "seeds": len(tests),
@@ -169,6 +181,8 @@ def summarize(members: list[Member], data: LoadedData, profile: GlorotProfile) -
                       "chance_error": chance,
                       "trained": bool(tests) and bool(high <= chance - TRAINED_MARGIN),
                       "seeds_trained": int(sum(t <= chance - TRAINED_MARGIN for t in tests)),
+                      "stopped_at": max(m.steps for m in by_lr[chosen]) if gave_up else None,
+                      "val_error_when_stopped": 100 * val[chosen] if gave_up else None,
                       "budget": f"{data.budget.steps:,} updates of {profile.batch_size}, "
                                 f"{profile.depth}x{profile.width}"})
     return table, lr_rows
