@@ -1,20 +1,21 @@
-"""The vocabulary of causes: what can be wrong with a model and its training setup, and which check names it.
+"""The benchmark's ground-truth vocabulary: the causes of ``trainlab.doctor.causes``, and which check names each.
 
-A cause id is the ground truth of a faulty case (``Case.cause``) and the name a ranked diagnosis
-(``report.diagnosis[0].cause``, planned) must give for the case to count as correctly diagnosed.
-The ids are kept stable: rename one only together with every case that uses it.
+A cause id is the ground truth of a faulty case (``Case.cause``) and the name the ranked diagnosis
+(``report.diagnosis[0].cause``, :mod:`trainlab.doctor.diagnosis`) must give for the case to count as
+correctly diagnosed. The ids are the doctor's own (checked below); rename one only together with every
+case that uses it.
 
-Each cause lists the doctor checks whose failure is direct evidence of it (``leads``), today's
-ids from :data:`trainlab.doctor.ORDER` or the planned ones in :data:`PLANNED_CHECKS`. Until the
-report has a diagnosis, the harness scores the first failing check in ``ORDER``: the top
-diagnosis is correct when that check is one of the true cause's ``leads``
-(:func:`causes_named_by` is the same relation read the other way).
+Each cause also lists the doctor checks whose failure is direct evidence of it (``leads``): the
+per-check recall and precision of the benchmark table are scored through them (:func:`causes_named_by`
+is the same relation read the other way). They were written with the cases, before the doctor's ranked
+diagnosis existed, and are not what the diagnosis reads (each check's verdict names its own causes).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from trainlab.doctor import ORDER
+from trainlab.doctor.causes import CAUSES as DOCTOR_CAUSES
 
 
 @dataclass(frozen=True)
@@ -28,15 +29,10 @@ class Cause:
 
 
 PLANNED_CHECKS: dict[str, str] = {
-    "loss-output": "pre-training: the loss fits the model's outputs (MSE or sigmoid on class labels, softmax "
-                   "applied twice, a loss fed logits where it expects probabilities, one output for two classes)",
-    "loss-reduction": "pre-training: the loss is a mean over the batch (not a sum, not a mean over the wrong axis): "
-                      "it must not scale with the batch size",
     "zero-input": "pre-training: the scores on all-zero inputs, against those on real inputs",
 }
 """Check ids planned for the doctor's next parts (proposed names: the part that adds a check adopts its id
-here, or renames it here and in the cases). The input-scale pre-check (too small as well as too large) is
-planned as part of ``data``, which already judges the inputs' scale."""
+here, or renames it here and in the cases)."""
 
 CHECK_IDS: tuple[str, ...] = ORDER + tuple(PLANNED_CHECKS)
 
@@ -120,6 +116,8 @@ def _validate() -> None:
     unknown = {lead for c in _CAUSES for lead in c.leads} - set(CHECK_IDS)
     if unknown:
         raise ValueError(f"causes lead with unknown checks: {sorted(unknown)}")
+    if set(CAUSES) != set(DOCTOR_CAUSES):
+        raise ValueError(f"the benchmark's causes and the doctor's differ: {sorted(set(CAUSES) ^ set(DOCTOR_CAUSES))}")
     if len(CAUSES) != len(_CAUSES):
         raise ValueError("a cause id is defined twice")
 

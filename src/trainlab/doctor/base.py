@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from trainlab.doctor.causes import CAUSES
 from trainlab.files import jsonable
 
 if TYPE_CHECKING:
@@ -28,10 +29,14 @@ class Verdict:
     evidence: str
     numbers: dict[str, Any] = field(default_factory=dict)
     advice: str = ""
+    causes: tuple[str, ...] = ()  # what a warn or fail is direct evidence of, likeliest first (doctor.causes)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        unknown = [c for c in self.causes if c not in CAUSES]
+        if unknown:
+            raise ValueError(f"unknown cause(s) {unknown}; the causes are {', '.join(CAUSES)}")
 
 
 @dataclass(frozen=True)
@@ -45,10 +50,12 @@ class CheckResult:
     numbers: dict[str, Any]
     advice: str
     seconds: float
+    causes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "status": self.status, "evidence": self.evidence,
-                "advice": self.advice, "numbers": jsonable(self.numbers), "seconds": round(self.seconds, 3)}
+                "advice": self.advice, "causes": list(self.causes), "numbers": jsonable(self.numbers),
+                "seconds": round(self.seconds, 3)}
 
 
 @dataclass(frozen=True)

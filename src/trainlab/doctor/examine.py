@@ -108,7 +108,8 @@ def _run(id: str, patient: Patient) -> CheckResult:
         verdict = Verdict("skipped", f"could not run: {type(exc).__name__}: {exc}", {"error": repr(exc)},
                           f"Run examine(..., checks=['{id}']) alone to see the full error.")
     return CheckResult(id=id, title=check.title, status=verdict.status, evidence=verdict.evidence,
-                       numbers=verdict.numbers, advice=verdict.advice, seconds=time.perf_counter() - start)
+                       numbers=verdict.numbers, advice=verdict.advice, seconds=time.perf_counter() - start,
+                       causes=verdict.causes if verdict.status in ("warn", "fail") else ())
 
 
 def _output_count(model: nn.Module, train, device: torch.device) -> int:

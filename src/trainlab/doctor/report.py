@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from trainlab.doctor.base import CheckResult
+from trainlab.doctor.diagnosis import Hypothesis, diagnose
 from trainlab.files import atomic_write_text, jsonable
 from trainlab.report import html as page
 
@@ -20,6 +21,12 @@ class DoctorReport:
 
     results: list[CheckResult]
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def diagnosis(self) -> list[Hypothesis]:
+        """The ranked causes behind the failed and warned checks, likeliest first (:mod:`trainlab.doctor.diagnosis`);
+        empty when every check passed."""
+        return diagnose(self.results)
 
     @property
     def failed(self) -> list[CheckResult]:
@@ -40,12 +47,13 @@ class DoctorReport:
         return {s: sum(r.status == s for r in self.results) for s in COLORS}
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-serialisable dict: ``{"ok", "counts", "checks": [{id, status, evidence, advice, ...}], "meta"}``."""
-        return {"ok": not self.failed, "counts": self.counts(), "checks": [r.to_dict() for r in self.results],
-                "meta": jsonable(self.meta)}
+        """A JSON-serialisable dict: ``{"ok", "counts", "diagnosis": [{cause, title, evidence, consequences, why,
+        advice, ...}], "checks": [{id, status, evidence, advice, ...}], "meta"}``."""
+        return {"ok": not self.failed, "counts": self.counts(), "diagnosis": [h.to_dict() for h in self.diagnosis],
+                "checks": [r.to_dict() for r in self.results], "meta": jsonable(self.meta)}
 
     def to_text(self) -> str:
-        lines = []
+        lines = _diagnosis_lines(self.diagnosis)
         for r in self.results:
             lines.append(f"{r.status.upper():7} {r.id}: {r.evidence}")
             if r.advice and r.status in ("warn", "fail"):
@@ -58,7 +66,8 @@ class DoctorReport:
         c = self.counts()
         summary = page.table([{"check": r.id, "status": r.status, "evidence": r.evidence} for r in self.results],
                              classes={"check": "text", "status": "text", "evidence": "text"})
-        sections = [page.Section("Summary", summary), page.Section("Examined", page.key_values(_flat(self.meta)))]
+        sections = [page.Section("Diagnosis", _diagnosis_html(self.diagnosis)), page.Section("Summary", summary),
+                    page.Section("Examined", page.key_values(_flat(self.meta)))]
         sections += [page.Section(f"{i}. {r.title} ({r.id})", _section(r)) for i, r in enumerate(self.results, 1)]
         subtitle = f"{c['pass']} passed, {c['warn']} warned, {c['fail']} failed, {c['skipped']} skipped"
         return page.render_page("trainlab doctor", sections, subtitle=subtitle)
@@ -70,6 +79,37 @@ class DoctorReport:
         atomic_write_text(out / "report.json", json.dumps(self.to_json(), indent=2) + "\n")
         atomic_write_text(out / "report.html", self.to_html())
         return out
+
+
+def _diagnosis_lines(diagnosis: list[Hypothesis]) -> list[str]:
+    if not diagnosis:
+        return ["Diagnosis: nothing wrong found.", ""]
+    top, rest = diagnosis[0], diagnosis[1:]
+    sure = "likely" if top.status == "fail" else "possibly (warnings only)"
+    lines = [f"Diagnosis: {top.title} [{top.cause}], {sure}.", f"  {top.why}."]
+    if top.consequences:
+        lines.append(f"  Consequences, not separate alarms: {', '.join(top.consequences)}.")
+    lines.append(f"  -> {top.advice}")
+    if rest:
+        lines.append("Also considered: " + "; ".join(f"{h.title} [{h.cause}] ({', '.join(h.evidence)})"
+                                                    for h in rest[:4]) + ("; ..." if len(rest) > 4 else ""))
+    return lines + [""]
+
+
+def _diagnosis_html(diagnosis: list[Hypothesis]) -> str:
+    if not diagnosis:
+        return "<p>Nothing wrong found: every check passed or was skipped.</p>"
+    top = diagnosis[0]
+    color = COLORS[top.status]
+    parts = [f"<div class=claim style='border-color:{color}'><span class=badge style='color:{color}'>"
+             f"{page.esc(top.status)}</span><strong>{page.esc(top.title)}</strong> ({page.esc(top.cause)}). "
+             f"{page.esc(top.why)}.</div>",
+             f"<p><strong>Advice:</strong> {page.esc(top.advice)}</p>"]
+    rows = [{"rank": i, "cause": h.cause, "what": h.title, "status": h.status, "score": h.score,
+             "evidence": ", ".join(h.evidence), "explains": ", ".join(h.consequences)}
+            for i, h in enumerate(diagnosis, 1)]
+    parts.append(page.table(rows, classes={k: "text" for k in ("cause", "what", "status", "evidence", "explains")}))
+    return "".join(parts)
 
 
 def _flat(meta: dict[str, Any]) -> dict[str, Any]:

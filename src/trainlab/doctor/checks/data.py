@@ -33,20 +33,21 @@ MAX_IMBALANCE = 10.0
 
 @register("data", "Data: values, scale, centring and labels")
 def check_data(p: Patient) -> Verdict:
-    findings: list[tuple[str, str, str]] = []  # (status, evidence, advice)
+    findings: list[tuple[str, str, str, str]] = []  # (status, evidence, advice, cause)
     numbers: dict[str, object] = {}
     findings += _inputs(p, numbers)
     findings += _labels(p, numbers)
     if not findings:
         return Verdict("pass", f"inputs RMS {fmt(numbers['rms'])}, offset {fmt(numbers['offset'])} std, "
                                f"{p.num_classes} classes, imbalance {fmt(numbers['imbalance'])}x", numbers)
-    status = worst(*(s for s, _, _ in findings))
+    status = worst(*(f[0] for f in findings))
     findings.sort(key=lambda f: f[0] != status)
-    return Verdict(status, "; ".join(e for _, e, _ in findings), numbers,
-                   " ".join(dict.fromkeys(a for _, _, a in findings if a)))
+    return Verdict(status, "; ".join(f[1] for f in findings), numbers,
+                   " ".join(dict.fromkeys(f[2] for f in findings if f[2])),
+                   tuple(dict.fromkeys(f[3] for f in findings)))
 
 
-def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]]:
+def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str, str]]:
     n = min(len(p.train), p.budget.stats_examples)
     m = moments(p.train.x[:n].reshape(n, -1))
     n_val = min(len(p.val), p.budget.stats_examples)
@@ -66,10 +67,10 @@ def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]
     if bad:
         out.append(("fail", f"{bad} NaN/Inf input values",
                     "Find where NaN/Inf enter the inputs (missing values, a division by zero in preprocessing) "
-                    "and fix or drop them."))
+                    "and fix or drop them.", "nan-in-data"))
     if std == 0:
         out.append(("fail", "every input value is the same",
-                    "The inputs carry no information: check the data loading."))
+                    "The inputs carry no information: check the data loading.", "input-ignored"))
         return out
     largest = max(abs(numbers["min"]), abs(numbers["max"]))
     if rms > WARN_RMS:
@@ -77,20 +78,22 @@ def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]
         limit = MAX_RMS if status == "fail" else WARN_RMS
         out.append((status, f"inputs are large: RMS {fmt(rms)} (max |x| {fmt(largest)}; "
                             f"want about 1, {status} above {fmt(limit)})",
-                    "Rescale the inputs to about unit scale: add --preprocess mean,std (or divide pixels by 255)."))
+                    "Rescale the inputs to about unit scale: add --preprocess mean,std (or divide pixels by 255).",
+                    "input-scale-large"))
     if rms < WARN_LOW_RMS:
         status = "fail" if rms < MIN_RMS else "warn"
         limit = MIN_RMS if status == "fail" else WARN_LOW_RMS
         out.append((status, f"inputs are tiny: RMS {fmt(rms)} (max |x| {fmt(largest)}; want about 1, {status} "
                             f"below {fmt(limit)})",
                     "Rescale the inputs to about unit scale: check they are not normalized twice (divided by 255 "
-                    "twice), or add --preprocess mean,std."))
+                    "twice), or add --preprocess mean,std.", "input-scale-small"))
     if offset > MAX_OFFSET:
         out.append(("warn", f"inputs are not zero-centred: feature means are {fmt(offset)} standard deviations from 0",
-                    "Subtract the training mean: add --preprocess mean (CS231n: mean subtraction)."))
+                    "Subtract the training mean: add --preprocess mean (CS231n: mean subtraction).",
+                    "input-scale-large"))
     if spread > MAX_SPREAD:
         out.append(("warn", f"feature scales differ {fmt(spread)}x (largest per-feature std over the median)",
-                    "Standardize each feature: add --preprocess mean,std."))
+                    "Standardize each feature: add --preprocess mean,std.", "input-scale-large"))
     return out
 
 
@@ -115,18 +118,19 @@ def moments(x: torch.Tensor, chunk: int = 4096) -> dict[str, object]:
             "nonfinite": bad, "min": lo, "max": hi}
 
 
-def _labels(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]]:
+def _labels(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str, str]]:
     y, C = p.train.y, p.num_classes
     out = []
     if p.outputs != C:
         out.append(("fail", f"the model has {p.outputs} outputs but the data have {C} classes",
-                    f"Give the model's last layer {C} outputs (one score per class)."))
+                    f"Give the model's last layer {C} outputs (one score per class).", "loss-output-mismatch"))
     outside = int(((y < 0) | (y >= C)).sum()) + int(((p.val.y < 0) | (p.val.y >= C)).sum())
     numbers.update(num_classes=C, labels_outside=outside)
     if outside:
         lo, hi = int(min(y.min(), p.val.y.min())), int(max(y.max(), p.val.y.max()))
         out.append(("fail", f"{outside} labels outside [0, {C}) (labels span {lo}..{hi}) for a model with {C} outputs",
-                    f"Labels must be class indices 0..{C - 1}: remap them, or give the model {hi + 1} outputs."))
+                    f"Labels must be class indices 0..{C - 1}: remap them, or give the model {hi + 1} outputs.",
+                    "wrong-labels"))
         y = y[(y >= 0) & (y < C)]
     counts = torch.bincount(y, minlength=C)[:C].tolist()
     present = [c for c in counts if c > 0]
@@ -134,11 +138,13 @@ def _labels(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str]
     numbers.update(class_counts=counts, imbalance=imbalance, missing_classes=C - len(present))
     if len(present) <= 1:
         out.append(("fail", f"the training labels contain {len(present)} class(es)",
-                    "A classifier needs examples of at least two classes: check the labels are loaded."))
+                    "A classifier needs examples of at least two classes: check the labels are loaded.",
+                    "wrong-labels"))
     elif len(present) < C:
         out.append(("warn", f"{C - len(present)} of {C} classes have no training examples",
-                    "Check the label set, or use fewer outputs."))
+                    "Check the label set, or use fewer outputs.", "class-imbalance"))
     if len(present) > 1 and imbalance > MAX_IMBALANCE:
         out.append(("warn", f"classes are imbalanced: the most frequent is {fmt(imbalance)}x the rarest",
-                    "Accuracy will flatter the majority class: reweight the loss or resample the classes."))
+                    "Accuracy will flatter the majority class: reweight the loss or resample the classes.",
+                    "class-imbalance"))
     return out

@@ -67,10 +67,11 @@ def check_regularization(p: Patient) -> Verdict:
             f"{fmt(last['weight_norm_after'])}")
     if not all(math.isfinite(v) for v in at_init) or any(b < a for a, b in zip(at_init, at_init[1:])):
         return Verdict("fail", said + "; the objective does not rise with lambda", numbers,
-                       "The L2 penalty is broken (NaN/Inf weights?): check the weights are finite.")
+                       "The L2 penalty is broken (NaN/Inf weights?): check the weights are finite.",
+                       ("numeric-instability",))
     if penalty == 0:
         return Verdict("warn", said + "; every weight is zero, so weight decay has nothing to act on", numbers,
-                       "Initialize the weights randomly (see init-health).")
+                       "Initialize the weights randomly (see init-health).", ("bad-init-zeros",))
     rise = last["data_loss_after"] / first["data_loss_after"] - 1 if first["data_loss_after"] > 0 else math.inf
     numbers["data_loss_rise"] = rise
     if not (rise >= MIN_RISE and last["weight_norm_after"] < first["weight_norm_after"]):
@@ -85,7 +86,8 @@ def check_regularization(p: Patient) -> Verdict:
         if share > MAX_SHARE:
             return Verdict("warn", said + f"; at your weight decay {fmt(p.recipe.weight_decay)} the penalty is "
                                           f"{share:.0%} of the loss at init", numbers,
-                           "The regularization dominates the data loss: lower --weight-decay.")
+                           "The regularization dominates the data loss: lower --weight-decay.",
+                           ("too-much-regularization",))
     return Verdict("pass", said, numbers)
 
 
@@ -95,7 +97,8 @@ def check_generalization_gap(p: Patient) -> Verdict:
     run = fit(model, p.loss_fn, p.batches(p.budget.train_steps, "generalization"), DOCTOR_RECIPE)
     if run.diverged:
         return Verdict("warn", f"the short run diverged at step {run.steps}", {"steps": run.steps},
-                       "Even Adam at 1e-3 diverges: check the data and the initialization first.")
+                       "Even Adam at 1e-3 diverges: check the data and the initialization first.",
+                       ("numeric-instability", "exploding-gradient"))
     x, y = p.sample(p.budget.eval_examples, "generalization")
     val = p.holdout()
     train_loss, train_acc = measure(model, p.loss_fn, x, y)
@@ -113,12 +116,15 @@ def check_generalization_gap(p: Patient) -> Verdict:
         return Verdict("fail", said + "; validation accuracy is at chance", numbers,
                        "Nothing the network learns transfers to new examples: check that the labels belong to their "
                        "inputs (shuffled or misaligned labels?) and that validation data are preprocessed like "
-                       "training data; if training accuracy is also at chance, see overfit-tiny.")
+                       "training data; if training accuracy is also at chance, see overfit-tiny.",
+                       ("wrong-labels", "overfitting") if train_lift >= UNDERFIT_LIFT
+                       else ("input-ignored", "too-little-capacity"))
     if gap > MAX_GAP:
         return Verdict("warn", said + f"; overfitting (gap above {MAX_GAP * 100:.0f} points)", numbers,
                        "Regularize (--weight-decay, dropout, data augmentation), get more data, "
-                       "or use a smaller model.")
+                       "or use a smaller model.", ("overfitting", "wrong-labels"))
     if train_lift < UNDERFIT_LIFT:
         return Verdict("warn", said + "; underfitting (training accuracy low)", numbers,
-                       "Add capacity (--width, --depth), train longer, or tune the learning rate (see lr-range).")
+                       "Add capacity (--width, --depth), train longer, or tune the learning rate (see lr-range).",
+                       ("too-little-capacity", "lr-too-low"))
     return Verdict("pass", said, numbers)

@@ -51,10 +51,28 @@ def check_gradcheck(p: Patient) -> Verdict:
         return Verdict(status, f"verdict {report.verdict}: {checked} coordinates in {len(params)} tensors{worst_text}",
                        numbers)
     listed = ", ".join(f"{c.name} (max rel. error {fmt(c.max_rel_error)}, {c.verdict})" for c in bad[:4])
+    cut = _without_gradient(p, x, y, [c.name for c in bad])
+    numbers["no_autograd_gradient"] = cut
+    if cut:
+        return Verdict(status, f"verdict {report.verdict}: {listed}; autograd gives no gradient at all to "
+                               f"{', '.join(cut[:4])}, which the loss does depend on", numbers,
+                       "The backward path to these tensors is cut: look for .detach(), torch.no_grad() or "
+                       ".data in the forward pass between them and the loss.", ("detached-gradient",))
     return Verdict(status, f"verdict {report.verdict}: {listed}", numbers,
                    "The backward pass disagrees with the forward pass for these tensors: check any custom "
                    "autograd.Function's backward (sign, transpose, missing factor) or in-place operations; "
-                   "run `trainlab gradcheck` for per-coordinate detail.")
+                   "run `trainlab gradcheck` for per-coordinate detail.", ("wrong-gradient",))
+
+
+def _without_gradient(p: Patient, x: torch.Tensor, y: torch.Tensor, names: list[str]) -> list[str]:
+    """Those of ``names`` whose autograd gradient is missing or exactly zero on this batch."""
+    model = p.copy()
+    model.zero_grad(set_to_none=True)
+    loss = p.loss_fn(model(x), y)
+    if loss.requires_grad:
+        loss.backward()
+    params = dict(model.named_parameters())
+    return [n for n in names if n in params and (params[n].grad is None or not bool(params[n].grad.any()))]
 
 
 def _finite(value: float) -> float:
@@ -99,9 +117,10 @@ def check_batch_independence(p: Patient) -> Verdict:
         return Verdict("fail", "in evaluation mode " + "; ".join(what), numbers,
                        "A layer mixes examples across the batch dimension: look for reductions or views over "
                        "dim 0 (mean/sum/softmax over the batch, a reshape/transpose that swaps batch and features, "
-                       "batch statistics used in evaluation mode).")
+                       "batch statistics used in evaluation mode).", ("batch-mixing",))
     if silent == n:
         return Verdict("warn", "no example's scores have any gradient with respect to its input", numbers,
-                       "The output does not depend on the input at all: check the forward pass (and init-health).")
+                       "The output does not depend on the input at all: check the forward pass (and init-health).",
+                       ("input-ignored", "detached-gradient"))
     return Verdict("pass", f"{n} examples: largest cross-example gradient {fmt(leak)} of own, "
                            f"forward drift {fmt(drift)}", numbers)

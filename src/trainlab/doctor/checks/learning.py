@@ -51,10 +51,11 @@ def check_baseline(p: Patient) -> Verdict:
         return Verdict("fail", said + f"; fail below gain {FAIL_GAIN}", numbers,
                        "The network learns nothing from its inputs: check the inputs reach the model (not "
                        "zeroed, detached or overwritten), the initialization is not all zeros/constant "
-                       "(see init-health) and the labels belong to the inputs.")
+                       "(see init-health) and the labels belong to the inputs.", ("input-ignored", "wrong-labels"))
     if gain < MIN_GAIN:
         return Verdict("warn", said + f"; warn below gain {MIN_GAIN}", numbers,
-                       "The inputs help only a little: check preprocessing and that the labels match the inputs.")
+                       "The inputs help only a little: check preprocessing and that the labels match the inputs.",
+                       ("input-ignored", "wrong-labels"))
     return Verdict("pass", said, numbers)
 
 
@@ -90,11 +91,13 @@ def check_overfit_tiny(p: Patient) -> Verdict:
                        "A network that cannot memorize 20 examples has a bug or far too little capacity: check "
                        "that labels match inputs, the loss is computed on the model's scores, gradients reach "
                        "every layer (unchanged parameters above, gradient-flow) and the initialization is "
-                       "random, not zeros (init-health).")
+                       "random, not zeros (init-health).",
+                       ("detached-gradient", "too-little-capacity") if frozen else ("too-little-capacity",))
     if state["loss"] >= target:
         return Verdict("warn", said, numbers,
                        "Accuracy reached 100% but the loss is still high: the scores grow slowly (a very small "
-                       "last layer, or heavy normalization); a longer run should get there.")
+                       "last layer, or heavy normalization, or a softmax before the loss); a longer run should get "
+                       "there unless the scores are bounded.", ("double-softmax", "loss-output-mismatch"))
     return Verdict("pass", said, numbers)
 
 

@@ -39,18 +39,19 @@ def check_initial_loss(p: Patient) -> Verdict:
     if not math.isfinite(loss):
         return Verdict("fail", f"initial loss is {loss}", numbers,
                        "The untrained network already produces NaN/Inf: check the data (the data check) "
-                       "and the weight scale.")
+                       "and the weight scale.", ("numeric-instability", "exploding-gradient"))
     if ratio > FAIL_HIGH:
-        return Verdict("fail", said + f"; fail above {FAIL_HIGH}x", numbers, _TOO_HIGH)
+        return Verdict("fail", said + f"; fail above {FAIL_HIGH}x", numbers, _TOO_HIGH, TOO_HIGH_CAUSES)
     if ratio > PASS_HIGH:
-        return Verdict("warn", said + f"; warn above {PASS_HIGH}x", numbers, _TOO_HIGH)
+        return Verdict("warn", said + f"; warn above {PASS_HIGH}x", numbers, _TOO_HIGH, TOO_HIGH_CAUSES)
     if ratio < PASS_LOW:
         return Verdict("warn", said + f"; lower than chance before training (warn below {PASS_LOW}x)", numbers,
                        "An untrained network should score at chance: unless the model is pretrained, "
-                       "check that the labels do not leak into the inputs.")
+                       "check that the labels do not leak into the inputs.", ("wrong-labels",))
     return Verdict("pass", said, numbers)
 
 
+TOO_HIGH_CAUSES = ("bad-init-large", "input-scale-large")
 _TOO_HIGH = ("The scores at initialization are too large: scale the weights down (--init glorot-uniform for "
              "tanh/sigmoid, he-normal for relu, or --init-scale < 1; a small last layer is fine) and "
              "check that the inputs are standardized (--preprocess mean,std).")

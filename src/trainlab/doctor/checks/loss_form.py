@@ -75,33 +75,36 @@ def check_loss_output(p: Patient) -> Verdict:
     scores = s.clone().requires_grad_(True)
     loss = p.loss_fn(scores, y)
     if not torch.isfinite(loss):  # initial-loss owns a loss that is not finite before training
-        return Verdict("skipped", f"the loss of the untrained model is {float(loss)}: see initial-loss",
-                       {"loss": float(loss)})
+        return Verdict("skipped", f"the loss of the untrained model is {float(loss.detach())}: see initial-loss",
+                       {"loss": float(loss.detach())})
     (grad,) = torch.autograd.grad(loss, scores)
     right = float(grad.gather(1, y.view(-1, 1)).mean())
     rows, columns = _probabilities(s, 1), _probabilities(s, 0) and len(y) > 1
-    cross_entropy = p.loss_name == "softmax" or _same(float(loss), float(F.cross_entropy(s, y)))
+    cross_entropy = p.loss_name == "softmax" or _same(float(loss.detach()), float(F.cross_entropy(s, y)))
     numbers = {"mean_grad_right_class": right, "rows_are_probabilities": rows,
                "columns_are_probabilities": columns, "loss_is_cross_entropy_on_scores": cross_entropy}
     if right > 0:
         return Verdict("fail", f"raising the right class's score raises the loss (mean dL/ds_y {fmt(right)} > 0)",
                        numbers, "The loss rewards wrong answers: check its sign (minimize, do not maximize, the "
-                                "cross-entropy) and the order of its arguments (scores first, labels second).")
+                                "cross-entropy) and the order of its arguments (scores first, labels second).",
+                       ("loss-sign",))
     if columns and not rows:
         return Verdict("fail", "the outputs sum to 1 over the batch, not over the classes: softmax on the wrong axis",
                        numbers, "Apply softmax over the class axis (dim=1 or dim=-1), or better return raw "
-                                "scores and let cross-entropy normalize them.")
+                                "scores and let cross-entropy normalize them.", ("batch-mixing",))
     if rows and cross_entropy:
         return Verdict("fail", "the outputs are already probabilities (each row in [0, 1], summing to 1) and the "
                                "loss applies softmax again", numbers,
                        "Remove the final softmax from the model: F.cross_entropy and nn.CrossEntropyLoss take raw "
-                       "scores (logits). If the model must output probabilities, use F.nll_loss(probs.log(), y).")
+                       "scores (logits). If the model must output probabilities, use F.nll_loss(probs.log(), y).",
+                       ("double-softmax",))
     match = None if p.loss_name else _regression(p, s, y)  # a named loss ('softmax', 'svm') is not a regression
     if match:
         numbers["loss_is"] = match
         return Verdict("warn", f"the loss is {match} against one-hot labels: a regression loss on class labels",
                        numbers, "Use cross-entropy on raw scores (F.cross_entropy(scores, y)): its gradient does "
-                                "not vanish where the network is confidently wrong, and it scores probabilities.")
+                                "not vanish where the network is confidently wrong, and it scores probabilities.",
+                       ("loss-output-mismatch",))
     return Verdict("pass", f"the loss falls as the right class's score rises (mean dL/ds_y {fmt(right)}); "
                            "softmax, where present, is applied once over the classes", numbers)
 
@@ -130,7 +133,7 @@ def check_loss_reduction(p: Patient) -> Verdict:
     if abs(ratio - 2) <= 2 * REDUCTION_TOLERANCE:
         return Verdict("warn", said + ": the loss is a sum over the batch", numbers,
                        "Average the loss over the batch (reduction='mean'); with a sum the gradient, and so the "
-                       f"right learning rate, scales with the batch size ({len(y)}x here).")
+                       f"right learning rate, scales with the batch size ({len(y)}x here).", ("loss-reduction",))
     return Verdict("warn", said + ": neither a mean (1) nor a sum (2) over the batch", numbers,
                    "Make the loss a mean over the batch's examples (reduction='mean'), so that the learning rate "
-                   "does not depend on the batch size.")
+                   "does not depend on the batch size.", ("loss-reduction",))

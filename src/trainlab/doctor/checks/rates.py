@@ -117,13 +117,14 @@ def check_lr_range(p: Patient) -> Verdict:
     said += f"; your lr {fmt(lr)}: loss {fmt(t['first'])} -> {fmt(t['last'])} in {t['steps']} steps"
     fix = f"Use --lr {fmt(s['suggested_lr'])} (the range test's suggestion) or lower."
     if t["diverged"]:
-        return Verdict("fail", said + " (diverged: your learning rate is too high)", numbers, fix + caveat)
+        return Verdict("fail", said + " (diverged: your learning rate is too high)", numbers, fix + caveat,
+                       ("lr-too-high",))
     if s["explode_lr"] and lr >= s["explode_lr"]:
         return Verdict("warn", said + f" (above the sweep's explosion point {fmt(s['explode_lr'])})", numbers,
-                       fix + caveat)
+                       fix + caveat, ("lr-too-high", "bad-optimizer-settings"))
     if lr * TOO_LOW < s["suggested_lr"] and not s["flat"]:
         return Verdict("warn", said + f" (over {fmt(TOO_LOW)}x below the suggestion: too low, training will crawl)",
-                       numbers, f"Try --lr {fmt(s['suggested_lr'])}.")
+                       numbers, f"Try --lr {fmt(s['suggested_lr'])}.", ("lr-too-low", "bad-optimizer-settings"))
     return Verdict("warn" if s["unreliable"] else "pass", said, numbers, caveat.strip())
 
 
@@ -159,21 +160,23 @@ def check_update_ratio(p: Patient) -> Verdict:
     listed = ", ".join(f"{name} {fmt(r)}" for name, r in median.items())
     said = f"{source} lr {fmt(recipe.lr)} ({recipe.optimizer}), {run.steps} steps: {listed}"
     if run.diverged:
-        return Verdict("warn", said + "; the run diverged", numbers, "Lower the learning rate (see lr-range).")
+        return Verdict("warn", said + "; the run diverged", numbers, "Lower the learning rate (see lr-range).",
+                       ("lr-too-high",))
     high = [n for n, r in median.items() if r > RATIO_HIGH]
     low = [n for n, r in median.items() if r < RATIO_LOW]
     still = [n for n, r in median.items() if math.isnan(r)]
     if high:
         return Verdict("warn", said + f"; above {fmt(RATIO_HIGH)}: {', '.join(high)}", numbers,
                        "Updates are large against the weights: the learning rate is probably too high "
-                       "(lower --lr; see lr-range).")
+                       "(lower --lr; see lr-range).", ("lr-too-high",))
     if low:
         return Verdict("warn", said + f"; below {fmt(RATIO_LOW)}: {', '.join(low)}", numbers,
                        "Updates are tiny against the weights: the learning rate is probably too low (raise "
-                       "--lr; see lr-range), or gradients vanish before these layers (see gradient-flow).")
+                       "--lr; see lr-range), or gradients vanish before these layers (see gradient-flow).",
+                       ("lr-too-low", "vanishing-gradient"))
     if still:
         return Verdict("warn", said + f"; weights of zero norm: {', '.join(still)}", numbers,
-                       "These weights are all zero: initialize them randomly (see init-health).")
+                       "These weights are all zero: initialize them randomly (see init-health).", ("bad-init-zeros",))
     return Verdict("pass", said, numbers)
 
 

@@ -74,12 +74,13 @@ def init_advice(activations: list[str | None]) -> str:
 
 @register("init-health", "Activations at initialization: saturation, dead units, collapse, symmetry")
 def check_init_health(p: Patient) -> Verdict:
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str, tuple[str, ...]]] = []  # (status, evidence, causes)
     constant = [name for name, w in p.model.named_parameters() if w.ndim >= 2 and w.numel() > 1
                 and bool((w == w.reshape(-1)[0]).all())]
     if constant:
         problems.append(("fail", f"symmetric weights: every entry of {', '.join(constant[:4])} is "
-                                 f"{fmt(float(p.model.get_parameter(constant[0]).detach().reshape(-1)[0]))}"))
+                                 f"{fmt(float(p.model.get_parameter(constant[0]).detach().reshape(-1)[0]))}",
+                         ("bad-init-zeros",)))
     record = measure_at_init(p)
     acts = [l for l in record.layers if l.kind == "activation" and l.activation is not None]
     rows = [{"layer": l.name, "fn": l.activation_fn, "mean": l.activation.mean, "std": l.activation.std,
@@ -99,7 +100,8 @@ def check_init_health(p: Patient) -> Verdict:
         if trend < SHRINK or trend > GROW:
             problems.append(("warn", f"activation std {'shrinks' if trend < SHRINK else 'grows'} with depth: "
                                      f"{fmt(rows[0]['std'])} ({rows[0]['layer']}) -> "
-                                     f"{fmt(rows[-1]['std'])} ({rows[-1]['layer']})"))
+                                     f"{fmt(rows[-1]['std'])} ({rows[-1]['layer']})",
+                             ("bad-init-small",) if trend < SHRINK else ("exploding-gradient", "bad-init-large")))
     summary = ", ".join(f"{r['layer']} std {fmt(r['std'])}" + _extra(r) for r in rows)
     if inferred and rows:
         guessed = ", ".join(dict.fromkeys(r["fn"] or "unknown" for r in rows))
@@ -108,13 +110,14 @@ def check_init_health(p: Patient) -> Verdict:
     if not problems:
         status = "pass" if rows else "skipped"
         return Verdict(status, summary or "no hidden activations found (fewer than two Linear/Conv layers)", numbers)
-    status = worst(*(s for s, _ in problems))
+    status = worst(*(pr[0] for pr in problems))
     problems.sort(key=lambda pr: pr[0] != status)
     advice = init_advice([r["fn"] for r in rows])
     if constant:
         advice = "Initialize weights randomly (never all zeros or one constant) to break the symmetry. " + advice
-    return Verdict(status, "; ".join(e for _, e in problems[:4]) + f" [{summary}]", numbers,
-                   advice + " Batch normalization (--batch-norm before) also keeps activations in range.")
+    return Verdict(status, "; ".join(pr[1] for pr in problems[:4]) + f" [{summary}]", numbers,
+                   advice + " Batch normalization (--batch-norm before) also keeps activations in range.",
+                   tuple(dict.fromkeys(c for pr in problems for c in pr[2])))
 
 
 def _functional_rows(p: Patient) -> list[dict]:
@@ -187,17 +190,20 @@ def _dead_channels(p: Patient, names: list[str]) -> list[float | None]:
     return [found.get(n) for n in names]
 
 
-def _layer_problems(r: dict) -> list[tuple[str, str]]:
+def _layer_problems(r: dict) -> list[tuple[str, str, tuple[str, ...]]]:
     out = []
     name, sat, dead, std = r["layer"], r["saturated"], r["dead"], r["std"]
     if r["nonfinite"]:
-        out.append(("fail", f"{name}: {r['nonfinite']} NaN/Inf activations"))
+        out.append(("fail", f"{name}: {r['nonfinite']} NaN/Inf activations",
+                    ("numeric-instability", "exploding-gradient")))
     if sat is not None and sat > SAT_WARN:
-        out.append(("fail" if sat > SAT_FAIL else "warn", f"{name} ({r['fn']}) is {sat:.0%} saturated"))
+        out.append(("fail" if sat > SAT_FAIL else "warn", f"{name} ({r['fn']}) is {sat:.0%} saturated",
+                    ("saturating-activation", "bad-init-large")))
     if dead is not None and dead > DEAD_WARN:
-        out.append(("fail" if dead > DEAD_FAIL else "warn", f"{name}: {dead:.0%} of units are dead (never positive)"))
+        out.append(("fail" if dead > DEAD_FAIL else "warn", f"{name}: {dead:.0%} of units are dead (never positive)",
+                    ("dead-relu",)))
     if std < COLLAPSED:
-        out.append(("fail", f"{name}: activations collapsed to std {fmt(std)}"))
+        out.append(("fail", f"{name}: activations collapsed to std {fmt(std)}", ("bad-init-small", "input-ignored")))
     return out
 
 
@@ -230,14 +236,16 @@ def check_gradient_flow(p: Patient) -> Verdict:
     advice_init = init_advice([l.activation_fn for l in record.layers if l.kind == "activation"])
     if nonfinite:
         return Verdict("fail", f"NaN/Inf gradients at {', '.join(nonfinite)}; " + said, numbers,
-                       "Find the first layer producing NaN/Inf (inputs, init scale, log/div of zero).")
+                       "Find the first layer producing NaN/Inf (inputs, init scale, log/div of zero).",
+                       ("numeric-instability", "exploding-gradient"))
     if silent:
         return Verdict("fail", f"no gradient reaches {', '.join(silent)}; " + said, numbers,
                        "The gradient is exactly zero there: all-zero weights above it, dead units or a detached "
-                       "path. " + advice_init)
+                       "path. " + advice_init, ("detached-gradient", "bad-init-zeros", "dead-relu"))
     if ratio < 1 / FLOW_WARN or ratio > FLOW_WARN:
         kind = "vanishing" if ratio < 1 else "exploding"
         status = "fail" if ratio < 1 / FLOW_FAIL or ratio > FLOW_FAIL else "warn"
         return Verdict(status, f"{kind} gradients: " + said, numbers,
-                       advice_init + " Normalization (--batch-norm before) or fewer layers also help.")
+                       advice_init + " Normalization (--batch-norm before) or fewer layers also help.",
+                       ("vanishing-gradient", "bad-init-small") if kind == "vanishing" else ("exploding-gradient",))
     return Verdict("pass", said, numbers)

@@ -1,0 +1,117 @@
+"""The ranked diagnosis: parsimony over the checks' findings, and planted faults with their healthy twins."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from tests.doctor.doctor_cases import CLASSES, DIMS, doctor, mlp
+from trainlab.doctor import CheckResult, Verdict
+from trainlab.doctor.causes import CAUSES, CHECK_STAGE, explains
+from trainlab.doctor.checks import ORDER
+from trainlab.doctor.diagnosis import diagnose
+
+
+def result(id: str, status: str, *causes: str) -> CheckResult:
+    return CheckResult(id=id, title=id, status=status, evidence=f"{id} says {status}", numbers={}, advice="",
+                       seconds=0.0, causes=causes)
+
+
+def test_every_check_has_a_stage_and_every_cause_a_known_stage():
+    assert set(CHECK_STAGE) == set(ORDER)
+    assert {c.stage for c in CAUSES.values()} <= {"data", "loss", "code", "signal", "output", "model", "recipe", "fit"}
+
+
+def test_nothing_found_is_no_diagnosis():
+    assert diagnose([result("data", "pass"), result("lr-range", "skipped")]) == []
+
+
+def test_an_upstream_cause_explains_the_later_alarms_as_its_consequences():
+    found = diagnose([result("data", "fail", "input-scale-large"),
+                      result("init-health", "fail", "saturating-activation"),
+                      result("lr-range", "fail", "lr-too-high"), result("update-ratio", "warn", "lr-too-high")])
+    top = found[0]
+    assert top.cause == "input-scale-large" and top.status == "fail"
+    assert top.consequences == ("init-health", "lr-range", "update-ratio")
+    assert "upstream" in top.why or "accounts for more" in top.why
+    assert {h.cause for h in found} == {"input-scale-large", "saturating-activation", "lr-too-high"}
+
+
+def test_a_failed_check_outranks_any_number_of_warnings():
+    warnings = [result(id, "warn", "lr-too-low") for id in ("lr-range", "update-ratio", "generalization-gap")]
+    found = diagnose(warnings + [result("gradcheck", "fail", "wrong-gradient")])
+    assert [h.cause for h in found] == ["wrong-gradient", "lr-too-low"]
+    assert "rests on a failed check" in found[0].why and "the learning rate is too low" in found[0].why
+
+
+def test_a_check_of_the_mechanism_outranks_a_symptom_naming_another_cause():
+    # Saturated units and a large initial loss: the saturation explains the loss, not the reverse.
+    found = diagnose([result("init-health", "fail", "saturating-activation", "bad-init-large"),
+                      result("initial-loss", "fail", "bad-init-large", "input-scale-large")])
+    assert found[0].cause == "saturating-activation" and found[0].consequences == ("initial-loss",)
+
+
+def test_a_later_named_cause_counts_less_than_the_first():
+    found = diagnose([result("input-independent-baseline", "fail", "input-ignored", "wrong-labels")])
+    assert [h.cause for h in found] == ["input-ignored", "wrong-labels"]
+    assert found[0].score == 2 * found[1].score
+
+
+def test_wrong_labels_do_not_explain_a_model_that_cannot_memorize():
+    assert not explains("wrong-labels", "overfit-tiny") and explains("wrong-labels", "generalization-gap")
+    assert explains("input-scale-large", "overfit-tiny") and not explains("lr-too-high", "data")
+
+
+def test_a_verdict_naming_an_unknown_cause_is_refused():
+    with pytest.raises(ValueError, match="unknown cause"):
+        Verdict("fail", "x", causes=("bad-karma",))
+
+
+# -- planted faults, each with its healthy twin (the tiny budget, every check) --------------------------
+
+def test_inputs_far_from_unit_scale_lead_the_diagnosis_and_explain_the_rest(problem):
+    train, val = problem
+    scaled = [type(s)(s.x * 500 + 2_000, s.y) for s in (train, val)]
+    report = doctor(mlp(), *scaled, lr=0.05)
+    top = report.diagnosis[0]
+    assert top.cause == "input-scale-large" and "data" in top.evidence
+    assert set(top.consequences) >= {r.id for r in report.failed} - {"data"}
+    twin = doctor(mlp(), train, val, lr=0.05)
+    assert not [h for h in twin.diagnosis if h.status == "fail"]
+
+
+def test_a_cut_backward_path_is_named_as_such_not_as_a_wrong_gradient(problem):
+    class Detached(nn.Module):
+        def __init__(self, cut: bool) -> None:
+            super().__init__()
+            self.first, self.act, self.last, self.cut = nn.Linear(DIMS, 32), nn.Tanh(), nn.Linear(32, CLASSES), cut
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            h = self.act(self.first(x))
+            return self.last(h.detach() if self.cut else h)
+
+    torch.manual_seed(0)
+    report = doctor(Detached(cut=True), *problem, lr=0.05)
+    assert report.diagnosis[0].cause == "detached-gradient"
+    assert "autograd gives no gradient at all to first.weight" in report["gradcheck"].evidence
+    torch.manual_seed(0)
+    twin = doctor(Detached(cut=False), *problem, lr=0.05)
+    assert twin["gradcheck"].status == "pass" and "detached-gradient" not in {h.cause for h in twin.diagnosis}
+
+
+def test_the_diagnosis_comes_first_in_text_json_and_html(problem, tmp_path):
+    train, val = problem
+    tiny = [type(s)(s.x / 1e4, s.y) for s in (train, val)]
+    report = doctor(mlp(), *tiny, lr=0.05, checks=["data", "init-health", "gradient-flow"])
+    assert report.diagnosis[0].cause == "input-scale-small"
+    text = report.to_text()
+    assert text.startswith("Diagnosis: the inputs are far below unit scale [input-scale-small], likely.")
+    out = report.save(tmp_path / "doc")
+    loaded = json.loads((out / "report.json").read_text())
+    assert loaded["diagnosis"][0]["cause"] == "input-scale-small"
+    assert set(loaded["diagnosis"][0]) >= {"title", "evidence", "consequences", "why", "advice", "score"}
+    assert loaded["checks"][0]["causes"] == ["input-scale-small"]
+    html = (out / "report.html").read_text()
+    assert html.index("Diagnosis") < html.index("Summary") and "input-scale-small" in html
