@@ -110,3 +110,27 @@ def test_population_report_figures_decode_in_chromium(chromium, tmp_path):
     decoded, total = decoded_images(chromium, report, tmp_path)
     assert total == report.read_text().count("<img ") == 2
     assert decoded == total
+
+
+def test_doctor_report_shows_its_diagnosis_and_figures_in_chromium(chromium, tmp_path):
+    from torch import nn
+
+    from trainlab.doctor import Budget, examine
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 10, generator=g) * 300 + 1_000  # inputs far from unit scale: a diagnosis to show
+    y = (x[:, 0] > 1_000).long()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(10, 16), nn.Tanh(), nn.Linear(16, 2))
+    report = examine(model, "softmax", (x, y), lr=0.05, budget=Budget.tiny(),
+                     checks=["data", "init-health", "gradient-flow", "lr-range"])
+    out = report.save(tmp_path / "doctor")
+    decoded, total = decoded_images(chromium, out / "report.html", tmp_path)
+    assert total == 3 and decoded == total  # init-health, gradient-flow and lr-range figures
+    page = tmp_path / "dom.html"
+    page.write_text((out / "report.html").read_text())
+    dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          f"--user-data-dir={tmp_path / 'profile-dom'}", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert report.diagnosis[0].cause == "input-scale-large"
+    assert dom.index("Diagnosis") < dom.index("Summary") and "the inputs are far above unit scale" in dom
