@@ -115,3 +115,49 @@ def test_the_diagnosis_comes_first_in_text_json_and_html(problem, tmp_path):
     assert loaded["checks"][0]["causes"] == ["input-scale-small"]
     html = (out / "report.html").read_text()
     assert html.index("Diagnosis") < html.index("Summary") and "input-scale-small" in html
+
+
+# -- two healthy architectures the doctor used to fail, each beside the fault it must still catch ---------
+
+def _xor(n: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    corners = torch.randint(0, 2, (n, 2), generator=g)
+    return corners.float() * 2 - 1 + 0.1 * torch.randn(n, 2, generator=g), (corners[:, 0] ^ corners[:, 1]).long()
+
+
+def test_the_input_baseline_judges_the_users_recipe_when_the_doctors_cannot_fit_the_model():
+    g = torch.Generator().manual_seed(0)
+    train, val = _xor(400, g), _xor(200, g)
+
+    def judged(lr: float | None, ignore_input: bool = False) -> CheckResult:
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Dropout(p=1.0) if ignore_input else nn.Identity(), nn.Linear(2, 8), nn.Tanh(),
+                              nn.Linear(8, 2))
+        kwargs = {} if lr is None else {"lr": lr, "optimizer": "adam"}
+        report = doctor(model, train, val, checks=["input-independent-baseline"], **kwargs)
+        return report["input-independent-baseline"]
+
+    assert judged(None).status == "fail"  # Adam at 1e-3 does not fit XOR in 100 steps: the doctor's recipe alone
+    yours = judged(0.03)
+    assert yours.status == "pass" and "adam lr 0.03" in yours.evidence and yours.numbers["doctor_recipe_gain"] < 0.02
+    assert judged(0.03, ignore_input=True).status == "fail"  # every input dropped: no recipe helps
+
+
+def test_a_zero_class_token_is_not_symmetric_weights_but_a_constant_weight_matrix_is(problem):
+    class Tokened(nn.Module):
+        def __init__(self, constant: bool) -> None:
+            super().__init__()
+            self.cls = nn.Parameter(torch.zeros(1, 1, DIMS))  # as ViT initializes its class token
+            self.body = nn.Sequential(nn.Linear(DIMS, 32), nn.Tanh(), nn.Linear(32, CLASSES))
+            if constant:
+                nn.init.constant_(self.body[0].weight, 0.01)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.body(x + self.cls[0])
+
+    torch.manual_seed(0)
+    healthy = doctor(Tokened(constant=False), *problem, checks=["init-health"])["init-health"]
+    assert healthy.status == "pass", healthy.evidence
+    torch.manual_seed(0)
+    faulty = doctor(Tokened(constant=True), *problem, checks=["init-health"])["init-health"]
+    assert faulty.status == "fail" and "symmetric weights: every entry of body.0.weight" in faulty.evidence
+    assert faulty.causes[0] == "bad-init-zeros"

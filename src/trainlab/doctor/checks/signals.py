@@ -75,7 +75,9 @@ def init_advice(activations: list[str | None]) -> str:
 @register("init-health", "Activations at initialization: saturation, dead units, collapse, symmetry")
 def check_init_health(p: Patient) -> Verdict:
     problems: list[tuple[str, str, tuple[str, ...]]] = []  # (status, evidence, causes)
-    constant = [name for name, w in p.model.named_parameters() if w.ndim >= 2 and w.numel() > 1
+    # Symmetry needs two or more units with the same incoming weights: a tensor of one row (a class token
+    # or positional embedding of shape [1, ...], broadcast over the batch) has no units to confuse.
+    constant = [name for name, w in p.model.named_parameters() if w.ndim >= 2 and w.shape[0] > 1
                 and bool((w == w.reshape(-1)[0]).all())]
     if constant:
         problems.append(("fail", f"symmetric weights: every entry of {', '.join(constant[:4])} is "
