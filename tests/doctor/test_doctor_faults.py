@@ -45,9 +45,11 @@ def test_deep_tanh_with_standard_normal_weights_saturates(problem):
     assert failed(report) == {"init-health"}
 
 
-def test_a_learning_rate_of_10_is_reported_by_lr_range_alone(problem):
+def test_a_learning_rate_of_10_is_one_diagnosis_from_the_range_test_and_the_recipe(problem):
     report = doctor(mlp(), *problem, lr=10.0)
-    assert failed(report) == {"lr-range"}
+    assert failed(report) == {"lr-range", "recipe"}
+    top = report.diagnosis[0]
+    assert top.cause == "lr-too-high" and set(top.evidence) == {"lr-range", "recipe", "update-ratio"}
     lr_range = report["lr-range"]
     assert lr_range.numbers["trial"]["diverged"]
     suggested = lr_range.numbers["sweep"]["suggested_lr"]

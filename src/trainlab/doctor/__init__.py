@@ -5,10 +5,11 @@
     print(report.to_text()); report.save("doctor-out")      # report.json + report.html
     if report.failed: ...
 
-Fourteen checks run in the order of CS231n's "babysitting the learning process" and Karpathy's
+Fifteen checks run in the order of CS231n's "babysitting the learning process" and Karpathy's
 "A recipe for training neural networks" (ids in :data:`ORDER`); each returns ``{id, status
 (pass|warn|fail|skipped), evidence, numbers, advice}``. The user's model is never changed: every
-check works on a deep copy.
+check works on a deep copy. ``report.diagnosis`` ranks the causes behind what they found
+(:mod:`trainlab.doctor.diagnosis`).
 """
 from __future__ import annotations
 

@@ -34,13 +34,14 @@ CHECK_STAGE: dict[str, str] = {
     "lr-range": "recipe",
     "update-ratio": "recipe",
     "regularization": "recipe",
+    "recipe": "recipe",
     "generalization-gap": "fit",
 }
 """The stage each check measures. A check that measures a mechanism (``SPECIFIC``) names its cause more
 surely than one that measures a symptom of many causes."""
 
 SPECIFIC = frozenset({"data", "loss-output", "loss-reduction", "gradcheck", "batch-independence", "init-health",
-                      "gradient-flow", "regularization"})
+                      "gradient-flow", "regularization", "recipe"})
 
 
 @dataclass(frozen=True)

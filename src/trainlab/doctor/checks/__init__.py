@@ -10,6 +10,7 @@ from trainlab.doctor.checks import (  # noqa: F401  (registers)
     loss,
     loss_form,
     rates,
+    recipe,
     signals,
 )
 
@@ -27,6 +28,7 @@ ORDER: tuple[str, ...] = (
     "lr-range",
     "regularization",
     "update-ratio",
+    "recipe",
     "generalization-gap",
 )
 

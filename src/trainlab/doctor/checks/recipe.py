@@ -1,0 +1,140 @@
+"""The user's recipe as the patient: does the model train the way its user trains it?
+
+A copy trains for ``budget.recipe_steps`` with the user's recipe (optimizer, learning rate,
+momentum, weight decay, batch size), and a second copy on the same batches with the doctor's
+reference recipe (:data:`~trainlab.doctor.patient.DOCTOR_RECIPE`, Adam at 1e-3). The model, the
+loss and the data are the same, so when the reference trains and the user's recipe does not, the
+fault is in the recipe. This catches what a 30-step trial cannot: a rate too high that kills the
+network without diverging, one 100x too low, an optimizer given another optimizer's rate.
+
+*Progress* is ``1 - end / start`` of the data loss (no penalty term) on the same
+``budget.eval_examples`` training examples in evaluation mode, before and after each run.
+
+* The user's run *diverged* when its training loss became non-finite or the median of its last 10%
+  of losses (at least 5: the *tail*) exceeds ``DIVERGE`` = 3 times the mean of its first 3 (the
+  trainer's rule): fail.
+* Otherwise, when the reference progressed by at least ``LEARNS`` = 0.2, the user's progress over
+  the reference's below ``FAIL_RATIO`` = 0.25 fails and below ``WARN_RATIO`` = 0.6 warns.
+
+The finding's cause is read from the user's run: a weight-decay penalty above half the objective at
+initialization -> too much regularization; a median update ratio ``||dW|| / ||W||`` above 1e-2, or a
+tail above ``ROSE`` = 1.5 times the run's lowest loss (a median over windows as long as the tail: it
+went down and came back) -> the learning rate is too high; an update ratio below 1e-4 -> too low;
+otherwise an optimizer setting, with a too-low rate as the next guess. These thresholds were set
+from these definitions before the doctor benchmark was run with the check.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+
+import torch
+
+from trainlab.doctor.base import Verdict, fmt, register
+from trainlab.doctor.checks.rates import DIVERGE, RATIO_HIGH, RATIO_LOW
+from trainlab.doctor.fit import Fit, fit, l2_penalty, measure, weight_tensors
+from trainlab.doctor.patient import DOCTOR_RECIPE, Patient, Recipe
+
+LEARNS = 0.2
+FAIL_RATIO, WARN_RATIO = 0.25, 0.6
+ROSE = 1.5
+PENALTY_SHARE = 0.5
+
+
+def progress(losses: list[float]) -> tuple[float, float, float]:
+    """``(first, tail, 1 - tail / first)`` of a run's training losses (see the module docstring)."""
+    first = statistics.fmean(losses[:3])
+    tail = statistics.median(losses[-max(5, len(losses) // 10):])
+    return first, tail, (1 - tail / first) if first > 0 and math.isfinite(tail) else -math.inf
+
+
+def _gained(start: float, end: float) -> float:
+    """``1 - end / start`` of the data loss on the same training examples (eval mode); -inf if not finite."""
+    return 1 - end / start if start > 0 and math.isfinite(end) else -math.inf
+
+
+def _train(p: Patient, recipe: Recipe, ratios: list[float] | None = None) -> tuple[Fit, torch.nn.Module]:
+    model = p.copy()
+    weights = weight_tensors(model)
+    before: list[torch.Tensor] = []
+
+    def snapshot(_step: int, _m: torch.nn.Module) -> None:
+        before[:] = [w.detach().clone() for _, w in weights]
+
+    def record(_step: int, _m: torch.nn.Module, _loss: torch.Tensor) -> None:
+        change = math.sqrt(sum(float((w.detach() - b).pow(2).sum()) for (_, w), b in zip(weights, before)))
+        norm = math.sqrt(sum(float(b.pow(2).sum()) for b in before))
+        if norm > 0:
+            ratios.append(change / norm)
+
+    track = ratios is not None and bool(weights)
+    run = fit(model, p.loss_fn, p.batches(p.budget.recipe_steps, "recipe"), recipe,
+              before_step=snapshot if track else None, after_step=record if track else None)
+    return run, model
+
+
+@register("recipe", "Your recipe against the reference recipe, on the same model and batches")
+def check_recipe(p: Patient) -> Verdict:
+    if p.recipe is None:
+        return Verdict("skipped", "no recipe given: pass lr=... (and optimizer=..., weight_decay=...) to judge yours")
+    if p.recipe == DOCTOR_RECIPE:
+        return Verdict("skipped", "your recipe is the reference recipe: nothing to compare")
+    ratios: list[float] = []
+    xs, ys = p.sample(p.budget.eval_examples, "recipe")
+    start, _ = measure(p.copy(), p.loss_fn, xs, ys)
+    yours, model = _train(p, p.recipe, ratios)
+    reference, ref_model = _train(p, DOCTOR_RECIPE)
+    val = p.holdout()
+    x, y = val.x.to(p.device), val.y.to(p.device)
+    (_, acc), (_, ref_acc) = measure(model, p.loss_fn, x, y), measure(ref_model, p.loss_fn, x, y)
+    first, tail, _ = progress(yours.losses)
+    own, ref = (_gained(start, measure(m, p.loss_fn, xs, ys)[0]) for m in (model, ref_model))
+    ratio = statistics.median(ratios) if ratios else math.nan
+    numbers = {"steps": p.budget.recipe_steps, "your_losses": yours.losses, "reference_losses": reference.losses,
+               "your_progress": own, "reference_progress": ref, "your_val_accuracy": acc,
+               "reference_val_accuracy": ref_acc, "median_update_ratio": ratio,
+               "recipe": {"optimizer": p.recipe.optimizer, "lr": p.recipe.lr, "momentum": p.recipe.momentum,
+                          "weight_decay": p.recipe.weight_decay}}
+    name = f"{p.recipe.optimizer} lr {fmt(p.recipe.lr)}" + (f", weight decay {fmt(p.recipe.weight_decay)}"
+                                                             if p.recipe.weight_decay else "")
+    said = (f"{p.budget.recipe_steps} steps of yours ({name}): data loss down {fmt(own)} of its start, validation "
+            f"accuracy {acc:.1%}; the reference ({DOCTOR_RECIPE.optimizer} lr {fmt(DOCTOR_RECIPE.lr)}): down "
+            f"{fmt(ref)}, accuracy {ref_acc:.1%}; your median update ratio {fmt(ratio)}")
+    if yours.diverged or not math.isfinite(tail) or tail > DIVERGE * first:
+        at = len(yours.losses)
+        return Verdict("fail", f"your recipe diverged (by step {at}): " + said, numbers,
+                       "Lower the learning rate (see lr-range's suggestion), or clip the gradients.",
+                       ("lr-too-high", "bad-optimizer-settings"))
+    if ref < LEARNS:
+        return Verdict("pass", said + f"; the reference made little progress either ({fmt(ref)} < {LEARNS}): the "
+                                      "recipe is not what stops this model", numbers)
+    share = max(own, 0.0) / ref
+    numbers["progress_ratio"] = share
+    said += f"; your progress is {fmt(share)} of the reference's"
+    if share >= WARN_RATIO:
+        return Verdict("pass", said, numbers)
+    status = "fail" if share < FAIL_RATIO else "warn"
+    causes, advice = _why(p, start, yours, ratio, tail)
+    return Verdict(status, said, numbers, advice, causes)
+
+
+def _why(p: Patient, start: float, run: Fit, ratio: float, tail: float) -> tuple[tuple[str, ...], str]:
+    """The cause a recipe that trains worse than the reference points at, read from its own run."""
+    if p.recipe.weight_decay:
+        penalty = p.recipe.weight_decay * float(l2_penalty(p.copy()).detach())
+        share = penalty / (penalty + start) if penalty + start > 0 else 0.0
+        if share > PENALTY_SHARE:
+            return (("too-much-regularization", "lr-too-low"),
+                    f"The weight-decay penalty is {share:.0%} of your objective at initialization: lower "
+                    "--weight-decay.")
+    window = max(5, len(run.losses) // 10)  # as the tail's: one lucky batch is not a lower loss
+    low = min(statistics.median(run.losses[i:i + window]) for i in range(0, len(run.losses) - window + 1))
+    if (math.isfinite(ratio) and ratio > RATIO_HIGH) or tail > ROSE * low:
+        return (("lr-too-high", "bad-optimizer-settings"),
+                "Your updates are large (or the loss came back up): lower the learning rate to lr-range's suggestion.")
+    if math.isfinite(ratio) and ratio < RATIO_LOW:
+        return (("lr-too-low", "bad-optimizer-settings"),
+                "Your updates are tiny against the weights: raise the learning rate to lr-range's suggestion.")
+    return (("bad-optimizer-settings", "lr-too-low"),
+            "Your updates are of a usual size but do not reduce the loss: check the optimizer's settings (momentum, "
+            "Adam's epsilon) and that the learning rate was tuned for this optimizer.")
