@@ -9,6 +9,8 @@ Each cause also lists the doctor checks whose failure is direct evidence of it (
 per-check recall and precision of the benchmark table are scored through them (:func:`causes_named_by`
 is the same relation read the other way). They were written with the cases, before the doctor's ranked
 diagnosis existed, and are not what the diagnosis reads (each check's verdict names its own causes).
+``recipe`` was added to the leads of the four recipe causes when that check was written (after the
+cases); no case's ground truth changed.
 """
 from __future__ import annotations
 
@@ -38,12 +40,14 @@ CHECK_IDS: tuple[str, ...] = ORDER + tuple(PLANNED_CHECKS)
 
 _CAUSES = (
     # -- the learning rate and the optimizer
-    Cause("lr-too-high", "the learning rate makes training diverge or oscillate", ("lr-range", "update-ratio"),
+    Cause("lr-too-high", "the learning rate makes training diverge or oscillate",
+          ("lr-range", "update-ratio", "recipe"),
           "TheDeepChecker high_lr; DeepFD 'lr'; AUTOTRAINER oscillating loss"),
-    Cause("lr-too-low", "the learning rate is orders of magnitude below one that trains", ("lr-range", "update-ratio"),
+    Cause("lr-too-low", "the learning rate is orders of magnitude below one that trains",
+          ("lr-range", "update-ratio", "recipe"),
           "TheDeepChecker low_lr; DeepFD 'lr'; AUTOTRAINER slow convergence"),
     Cause("bad-optimizer-settings", "an optimizer setting other than the learning rate breaks training: momentum "
-          "near 1, Adam's epsilon, an optimizer whose learning rate was tuned for another", ("lr-range",),
+          "near 1, Adam's epsilon, an optimizer whose learning rate was tuned for another", ("lr-range", "recipe"),
           "TheDeepChecker low_adam_epsilon; DeepFD 'opt'"),
     # -- the data
     Cause("input-scale-large", "inputs far from unit scale (raw 0..255 pixels, unstandardized features)", ("data",),
@@ -100,7 +104,7 @@ _CAUSES = (
     Cause("overfitting", "training accuracy far above validation accuracy (too little data for the model, no "
           "regularization)", ("generalization-gap",), "TheDeepChecker missing_regularization"),
     Cause("too-much-regularization", "weight decay so strong that the penalty dominates the data loss",
-          ("regularization",), "TheDeepChecker over_regularization"),
+          ("regularization", "recipe"), "TheDeepChecker over_regularization"),
 )
 
 CAUSES: dict[str, Cause] = {c.id: c for c in _CAUSES}

@@ -14,7 +14,7 @@ def judged(problem, **recipe):
 
 
 def test_progress_is_one_minus_the_tails_median_over_the_first_losses():
-    first, tail, gained = progress([4.0, 4.0, 4.0] + [3.0] * 10 + [1.0, 1.0, 1.0, 9.0, 1.0])
+    first, tail, gained = progress([4.0, 9.0, 4.0] + [3.0] * 10 + [1.0, 1.0, 1.0, 9.0, 1.0])
     assert (first, tail, gained) == (4.0, 1.0, 0.75)  # the median ignores the one bad batch in the tail
 
 
