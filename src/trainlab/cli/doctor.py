@@ -28,6 +28,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="write report.html and report.json into DIR")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--treat", action="store_true",
+                   help="then test the catalogue's fixes for the failed causes (3 seeds each, beside the untreated "
+                        "setup and a random-change control) and advise only those that beat both")
     p.set_defaults(func=run)
 
 
@@ -72,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     report = examine(model, config.loss, dataset.train, dataset.val, num_classes=dataset.num_classes or None,
                      checks=checks, lr=config.lr,
                      optimizer=config.optimizer, momentum=config.effective_momentum, weight_decay=config.weight_decay,
-                     batch_size=config.batch_size or 1024, seed=config.seed, on_result=progress)  # full batch: capped
+                     batch_size=config.batch_size or 1024, seed=config.seed, on_result=progress,  # full batch: capped
+                     treat=args.treat)
     report.meta.update(dataset=args.data or config.dataset, config=config.to_dict(), model_file=own_model)
     if args.out:
         report.save(args.out)

@@ -11,6 +11,7 @@ from torch import nn
 from trainlab.data.base import Dataset
 from trainlab.doctor.base import CheckResult, Verdict
 from trainlab.doctor.checks import CHECKS, ORDER
+from trainlab.doctor.diagnosis import diagnose
 from trainlab.doctor.patient import (
     DOCTOR_RECIPE,
     Budget,
@@ -23,6 +24,7 @@ from trainlab.doctor.patient import (
     split_off_validation,
 )
 from trainlab.doctor.report import DoctorReport
+from trainlab.doctor.treat import treat as treat_causes
 from trainlab.errors import UserError, choose
 
 
@@ -42,6 +44,7 @@ def examine(
     seed: int = 0,
     budget: Budget | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
+    treat: bool = False,
 ) -> DoctorReport:
     """Run the checks (all, in order, or the ids in ``checks``) and return the report.
 
@@ -52,7 +55,9 @@ def examine(
     model's number of outputs. ``lr``/``optimizer``/``momentum``/``weight_decay`` describe how the user
     trains: lr-range judges ``lr`` and update-ratio measures it (without ``lr`` both use the range
     test's suggestion). Randomness is seeded by ``seed`` and the global RNG state is left untouched.
-    ``on_result`` is called with each result as it is ready (for progress output).
+    ``on_result`` is called with each result as it is ready (for progress output). ``treat=True`` then
+    tests the catalogue's fixes for the diagnosis's failed causes (:mod:`trainlab.doctor.treat`):
+    ``report.treatments``.
     """
     if not isinstance(model, nn.Module):
         raise UserError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -87,14 +92,15 @@ def examine(
             results.append(result)
             if on_result is not None:
                 on_result(result)
+        treatments = treat_causes(patient, diagnose(results)) if treat else []
     meta = {"model": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters()),
             "loss": loss_name or getattr(loss, "__name__", type(loss).__name__), "num_classes": patient.num_classes,
             "train_examples": len(train), "val_examples": len(val), "input_shape": list(train.x.shape[1:]),
             "lr": lr, "optimizer": optimizer if lr is not None else None, "batch_size": batch_size, "seed": seed,
             "device": str(device), "notes": patient.notes,
             "model_checks_train_with": f"{DOCTOR_RECIPE.optimizer} lr {DOCTOR_RECIPE.lr:g}",
-            "seconds": round(sum(r.seconds for r in results), 3)}
-    return DoctorReport(results, meta)
+            "seconds": round(sum(r.seconds for r in results) + sum(t.seconds for t in treatments), 3)}
+    return DoctorReport(results, meta, treatments=treatments, treated=treat)
 
 
 def _run(id: str, patient: Patient) -> CheckResult:

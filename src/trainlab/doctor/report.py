@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trainlab.doctor.base import CheckResult
 from trainlab.doctor.diagnosis import Hypothesis, diagnose
+from trainlab.doctor.treat import TreatmentResult
 from trainlab.files import atomic_write_text, jsonable
 from trainlab.report import html as page
 
@@ -21,6 +23,8 @@ class DoctorReport:
 
     results: list[CheckResult]
     meta: dict[str, Any] = field(default_factory=dict)
+    treatments: list[TreatmentResult] = field(default_factory=list)  # examine(treat=True)
+    treated: bool = False  # whether treatments were asked for
 
     @property
     def diagnosis(self) -> list[Hypothesis]:
@@ -50,10 +54,16 @@ class DoctorReport:
         """A JSON-serialisable dict: ``{"ok", "counts", "diagnosis": [{cause, title, evidence, consequences, why,
         advice, ...}], "checks": [{id, status, evidence, advice, ...}], "meta"}``."""
         return {"ok": not self.failed, "counts": self.counts(), "diagnosis": [h.to_dict() for h in self.diagnosis],
+                "treatments": jsonable([t.to_dict() for t in self.treatments]) if self.treated else None,
                 "checks": [r.to_dict() for r in self.results], "meta": jsonable(self.meta)}
 
+    @property
+    def advised(self) -> list[TreatmentResult]:
+        """The tested fixes that beat both the untreated setup and the random control."""
+        return [t for t in self.treatments if t.advised]
+
     def to_text(self) -> str:
-        lines = _diagnosis_lines(self.diagnosis)
+        lines = _diagnosis_lines(self.diagnosis) + (_treatment_lines(self.treatments) if self.treated else [])
         for r in self.results:
             lines.append(f"{r.status.upper():7} {r.id}: {r.evidence}")
             if r.advice and r.status in ("warn", "fail"):
@@ -66,7 +76,10 @@ class DoctorReport:
         c = self.counts()
         summary = page.table([{"check": r.id, "status": r.status, "evidence": r.evidence} for r in self.results],
                              classes={"check": "text", "status": "text", "evidence": "text"})
-        sections = [page.Section("Diagnosis", _diagnosis_html(self.diagnosis)), page.Section("Summary", summary),
+        sections = [page.Section("Diagnosis", _diagnosis_html(self.diagnosis))]
+        if self.treated:
+            sections.append(page.Section("Treatments, tested", _treatments_html(self.treatments)))
+        sections += [page.Section("Summary", summary),
                     page.Section("Examined", page.key_values(_flat(self.meta)))]
         sections += [page.Section(f"{i}. {r.title} ({r.id})", _section(r)) for i, r in enumerate(self.results, 1)]
         subtitle = f"{c['pass']} passed, {c['warn']} warned, {c['fail']} failed, {c['skipped']} skipped"
@@ -94,6 +107,41 @@ def _diagnosis_lines(diagnosis: list[Hypothesis]) -> list[str]:
         lines.append("Also considered: " + "; ".join(f"{h.title} [{h.cause}] ({', '.join(h.evidence)})"
                                                     for h in rest[:4]) + ("; ..." if len(rest) > 4 else ""))
     return lines + [""]
+
+
+def _gain(d: Any) -> str:
+    return f"{100 * d.mean:+.1f} [{100 * d.low:+.1f}, {100 * d.high:+.1f}]"
+
+
+def _treatment_rows(treatments: list[TreatmentResult]) -> list[dict[str, Any]]:
+    return [{"fix": t.fix, "for": t.cause, "advised": "yes" if t.advised else "no",
+             "accuracy %": f"{100 * statistics.fmean(t.accuracy):.1f}",
+             "vs untreated (points, 95% CI)": _gain(t.accuracy_gain),
+             "vs control (points, 95% CI)": f"{_gain(t.accuracy_gain_over_control)} ({t.control})",
+             "val loss change": f"{t.val_loss_change.mean:+.3g}", "seconds": round(t.seconds, 1)} for t in treatments]
+
+
+def _treatment_lines(treatments: list[TreatmentResult]) -> list[str]:
+    if not treatments:
+        return ["Treatments: none tested (no check failed).", ""]
+    advised = [t for t in treatments if t.advised]
+    lines = [f"Treatments tested ({len(treatments[0].accuracy)} seeds each; advised only when better than both the "
+             "untreated setup and a random-change control):"]
+    for t in treatments:
+        lines.append(f"  {'ADVISED' if t.advised else 'no':7} {t.fix} ({t.title}) for {t.cause}: accuracy "
+                     f"{_gain(t.accuracy_gain)} points vs untreated, {_gain(t.accuracy_gain_over_control)} vs "
+                     f"control '{t.control}'")
+    if not advised:
+        lines.append("  No tested fix beat both: nothing is advised.")
+    return lines + [""]
+
+
+def _treatments_html(treatments: list[TreatmentResult]) -> str:
+    if not treatments:
+        return "<p>None tested: no check failed.</p>"
+    return ("<p>Each fix trained beside the untreated setup and a random-change control, on the same batch "
+            "orders; a fix is advised only when its accuracy gain's 95% interval is above zero against both.</p>"
+            + page.table(_treatment_rows(treatments), classes={"fix": "text", "for": "text", "advised": "text"}))
 
 
 def _diagnosis_html(diagnosis: list[Hypothesis]) -> str:

@@ -1,0 +1,66 @@
+"""Treatments tested before they are advised: a planted fault whose fix must beat the untreated setup and a
+random-change control, its healthy twin with nothing to treat, and the statistics against scipy."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from tests.doctor.doctor_cases import doctor, mlp
+from trainlab.cli import main
+from trainlab.doctor.causes import CAUSES
+from trainlab.doctor.treat import CATALOGUE, _difference
+
+
+def test_every_fix_treats_known_causes_and_the_catalogue_covers_the_issues_list():
+    assert all(set(f.treats) <= set(CAUSES) for f in CATALOGUE)
+    ids = {f.id for f in CATALOGUE}
+    assert ids >= {"lr-down", "lr-up", "matched-init", "standardize-inputs", "relu", "adam", "clip-gradients",
+                   "cross-entropy", "weight-decay-down", "weight-decay-up"}
+
+
+def test_the_paired_difference_is_students_t_interval_of_the_differences():
+    from scipy import stats
+
+    a, b = [0.9, 0.8, 0.85], [0.5, 0.55, 0.4]
+    d = [x - y for x, y in zip(a, b)]
+    low, high = stats.t.interval(0.95, len(d) - 1, loc=sum(d) / 3, scale=stats.sem(d))
+    found = _difference(a, b)
+    assert found.mean == pytest.approx(sum(d) / 3) and (found.low, found.high) == pytest.approx((low, high))
+    assert math.isnan(_difference([math.inf], [0.0]).mean)
+
+
+def test_a_learning_rate_far_too_low_is_treated_and_the_fix_beats_untreated_and_control(problem):
+    report = doctor(mlp(), *problem, lr=1e-6, optimizer="sgd", treat=True)
+    assert report.diagnosis[0].cause == "lr-too-low"
+    by_fix = {t.fix: t for t in report.treatments}
+    assert "lr-up" in by_fix and len(by_fix) == len(report.treatments)  # each fix tested once
+    up = by_fix["lr-up"]
+    assert up.advised and up.accuracy_gain.low > 0 and up.accuracy_gain_over_control.low > 0
+    assert up.control != "lr-up" and up.control in {f.id for f in CATALOGUE}
+    assert len(up.accuracy) == len(up.untreated_accuracy) == len(up.control_accuracy) == 3
+    assert report.advised[0].accuracy_gain.mean >= max(t.accuracy_gain.mean for t in report.advised)
+    loaded = json.loads(json.dumps(report.to_json()))
+    assert loaded["treatments"][0]["advised"] is True
+    assert "Treatments tested" in report.to_text() and "Treatments, tested" in report.to_html()
+
+
+def test_a_healthy_setup_gets_no_treatment_and_no_advice(problem):
+    report = doctor(mlp(), *problem, lr=0.05, optimizer="momentum", treat=True)
+    assert not report.failed
+    assert report.treatments == [] and report.advised == []
+    assert "Treatments: none tested (no check failed)." in report.to_text()
+    assert report.to_json()["treatments"] == []
+    assert doctor(mlp(), *problem, lr=0.05, checks=["data"]).to_json()["treatments"] is None  # not asked for
+
+
+def test_doctor_treat_on_the_command_line(tmp_path, capsys):
+    code = main(["doctor", "--dataset", "synthetic-blobs", "--depth", "1", "--width", "16", "--lr", "1e-7",
+                 "--optimizer", "sgd", "--checks", "recipe", "--treat", "--quiet", "--out", str(tmp_path / "d")])
+    out = capsys.readouterr().out
+    assert code == 1 and "Treatments tested" in out
+    saved = json.loads((tmp_path / "d" / "report.json").read_text())
+    assert saved["treatments"] and saved["diagnosis"][0]["cause"] in {"lr-too-low", "bad-optimizer-settings"}
+    assert torch.is_grad_enabled()
