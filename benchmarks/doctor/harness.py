@@ -60,6 +60,13 @@ class Result:
     refused: str | None = None  # examine's UserError, before any check ran
     error: str | None = None  # anything else that went wrong (the case or the doctor crashed)
     seconds: float = 0.0
+    treatments: list[dict[str, Any]] | None = None  # examine(treat=True)'s results, when run with --treat
+    treat_seconds: float = 0.0
+
+    @property
+    def best_treatment(self) -> dict[str, Any] | None:
+        """The tested fix with the largest mean accuracy gain (advised ones first, as the report lists them)."""
+        return self.treatments[0] if self.treatments else None
 
     @property
     def fails(self) -> list[str]:
@@ -110,17 +117,21 @@ def _diagnosis(report: Any) -> list[str] | None:
     return [e["cause"] if isinstance(e, dict) else getattr(e, "cause") for e in entries]
 
 
-def run_case(case: Case) -> Result:
+def run_case(case: Case, *, treat: bool = False) -> Result:
     """Build the patient (seeded) and examine it with the default budget; a crash is recorded, not raised."""
     torch.manual_seed(case.seed)
     started = time.perf_counter()
     result = Result(case)
     try:
         patient = case.build()
-        report = examine(patient.model, patient.loss_fn, patient.train, seed=case.seed, **patient.examine_kwargs())
+        report = examine(patient.model, patient.loss_fn, patient.train, seed=case.seed, treat=treat,
+                         **patient.examine_kwargs())
         result.statuses = {r.id: r.status for r in report.results}
         result.evidence = {r.id: r.evidence for r in report.results}
         result.diagnosis = _diagnosis(report)
+        if treat:
+            result.treatments = [t.to_dict() for t in report.treatments]
+            result.treat_seconds = sum(t.seconds for t in report.treatments)
     except UserError as exc:
         result.refused = str(exc)
     except Exception as exc:  # the table says so
@@ -190,7 +201,52 @@ def scores(results: list[Result]) -> dict[str, Any]:
         "total_seconds": sum(seconds), "max_seconds": max(seconds, default=float("nan")),
         "per_lead": per_lead, "per_cause": per_cause,
         "threads": torch.get_num_threads(), "revision": revision(),
+        "treatment": treatment_scores(results),
     }
+
+
+def treatment_scores(results: list[Result]) -> dict[str, Any] | None:
+    """Issue 12's treatment targets, over the faulty cases whose true cause the catalogue has a fix for."""
+    treated = [r for r in results if r.treatments is not None]
+    if not treated:
+        return None
+    from trainlab.doctor.treat import CATALOGUE
+
+    fixable = [r for r in treated if r.case.faulty and any(r.case.cause in f.treats for f in CATALOGUE)]
+    healthy = [r for r in treated if not r.case.faulty]
+
+    def best(r: Result, key: str) -> bool:
+        t = r.best_treatment
+        return bool(t) and t[key]["low"] > 0
+
+    times = [r.treat_seconds for r in treated if r.treatments]
+    return {"fixable": len(fixable),
+            "advised": sum(any(t["advised"] for t in r.treatments) for r in fixable),
+            "improves": sum(best(r, "accuracy_gain") for r in fixable),
+            "beats_control": sum(best(r, "accuracy_gain_over_control") for r in fixable),
+            "treated_at_all": sum(bool(r.treatments) for r in fixable),
+            "healthy_advised": sum(any(t["advised"] for t in r.treatments) for r in healthy),
+            "healthy": len(healthy),
+            "median_treat_seconds": statistics.median(times) if times else float("nan")}
+
+
+def treatment_table(s: dict[str, Any]) -> str:
+    t = s["treatment"]
+    if t is None:
+        return ""
+    n = t["fixable"]
+    return "\n".join([
+        "| treatments (faulty cases whose cause has a catalogue fix) | ours | target |", "|---|---|---|",
+        f"| a fix was tested (a check failed) | {t['treated_at_all']}/{n} | |",
+        f"| the best tested fix improves validation accuracy significantly | {t['improves']}/{n} = "
+        f"{_pct(_ratio(t['improves'], n))} | >= 85% {_mark(_ratio(t['improves'], n) >= 0.85)} |",
+        f"| it beats the random-change control | {t['beats_control']}/{n} = {_pct(_ratio(t['beats_control'], n))} "
+        f"| >= 80% {_mark(_ratio(t['beats_control'], n) >= 0.80)} |",
+        f"| a fix is advised (beats both) | {t['advised']}/{n} = {_pct(_ratio(t['advised'], n))} | |",
+        f"| healthy cases with advice | {t['healthy_advised']}/{t['healthy']} | 0 "
+        f"{_mark(t['healthy_advised'] == 0)} |",
+        f"| treatment seconds per treated case, median | {t['median_treat_seconds']:.1f} | |",
+    ])
 
 
 def revision() -> str:
@@ -260,8 +316,10 @@ def _checks(ids: list[str]) -> str:
 
 
 def case_table(results: list[Result]) -> str:
-    rows = ["| case | truth (cause / lead) | fails (in ORDER) | warnings | top diagnosis | correct? | s |",
-            "|---|---|---|---|---|---|---|"]
+    treated = any(r.treatments is not None for r in results)
+    rows = ["| case | truth (cause / lead) | fails (in ORDER) | warnings | top diagnosis | correct? | "
+            + ("treatment (accuracy gain, seconds) | " if treated else "") + "s |",
+            "|---|---|---|---|---|---|---|" + ("---|" if treated else "")]
     for r in results:
         c = r.case
         truth = f"{c.cause} / {c.lead}" if c.faulty else "healthy"
@@ -276,8 +334,20 @@ def case_table(results: list[Result]) -> str:
         else:
             verdict = "yes" if not r.fails and len(r.warns) <= 1 else "**no**"
         rows.append(f"| {c.name} | {truth} | {fails} | {_checks(r.warns)} | {r.top or '-'} | {verdict} | "
-                    f"{r.seconds:.1f} |")
+                    f"{_treated(r)}{r.seconds:.1f} |")
     return "\n".join(rows)
+
+
+def _treated(r: Result) -> str:
+    """The treatment column's cell (empty without --treat): the advised fix, or the best tested one."""
+    if r.treatments is None:
+        return ""
+    t = r.best_treatment
+    if t is None:
+        return "- | "
+    gain = t["accuracy_gain"]
+    return (f"{'**' + t['fix'] + '**' if t['advised'] else t['fix'] + ' (not advised)'} "
+            f"{100 * gain['mean']:+.0f} pts, {r.treat_seconds:.0f} s | ")
 
 
 def false_alarm_lines(s: dict[str, Any]) -> str:
@@ -291,15 +361,16 @@ def false_alarm_lines(s: dict[str, Any]) -> str:
 def report(results: list[Result]) -> str:
     """The whole markdown report: summary, per lead check, per cause, every case."""
     s = scores(results)
-    return "\n\n".join([
+    return "\n\n".join(part for part in [
         summary_table(s),
         f"- {s['faulty']} faulty cases over {s['causes']} causes, {s['healthy']} healthy; {s['errors']} errors, "
         f"{s['refused']} refused by examine (counted as a fail of data)\n{false_alarm_lines(s)}\n"
         f"- {torch.get_num_threads()} torch threads; {s['revision']}",
+        treatment_table(s),
         "Per lead check:\n\n" + lead_table(s),
         "Per cause:\n\n" + cause_table(s),
         "Every case:\n\n" + case_table(results),
-    ]) + "\n"
+    ] if part) + "\n"
 
 
 def to_json(results: list[Result]) -> dict[str, Any]:
@@ -308,6 +379,7 @@ def to_json(results: list[Result]) -> dict[str, Any]:
         "lead": r.case.lead, "source": r.case.source, "provenance": r.case.provenance, "statuses": r.statuses,
         "fails": r.fails, "warns": r.warns, "top": r.top, "top_correct": r.top_correct, "mode": r.mode,
         "diagnosis": r.diagnosis, "refused": r.refused, "error": r.error, "seconds": round(r.seconds, 2),
+        "treatments": r.treatments, "treat_seconds": round(r.treat_seconds, 2),
         "evidence": r.evidence} for r in results]}
 
 

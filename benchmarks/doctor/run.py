@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write every case's statuses, evidence and the scores here")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own, one per core)")
     parser.add_argument("--verbose", action="store_true", help="print every check's evidence")
+    parser.add_argument("--treat", action="store_true", help="also test treatments (examine(treat=True))")
     parser.add_argument("--list", action="store_true", help="print the causes and the cases (ground truth, "
                                                             "provenance) without running the doctor")
     args = parser.parse_args(argv)
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for i, case in enumerate(cases, 1):
         print(f"# [{i}/{len(cases)}] {case.name} ...", file=sys.stderr, flush=True)
-        results.append(run_case(case))
+        results.append(run_case(case, treat=args.treat))
         r = results[-1]
         print(f"#   {r.seconds:.1f}s fails: {', '.join(r.fails) or '-'}; warns: {', '.join(r.warns) or '-'}"
               + (f"; error: {r.error}" if r.error else ""), file=sys.stderr, flush=True)
