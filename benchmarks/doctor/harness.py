@@ -117,6 +117,11 @@ def _diagnosis(report: Any) -> list[str] | None:
     return [e["cause"] if isinstance(e, dict) else getattr(e, "cause") for e in entries]
 
 
+def run_named(name: str, treat: bool = False) -> Result:
+    """:func:`run_case` for the case called ``name`` (a job for ``trainlab.workers.run_jobs``)."""
+    return run_case(next(c for c in all_cases() if c.name == name), treat=treat)
+
+
 def run_case(case: Case, *, treat: bool = False) -> Result:
     """Build the patient (seeded) and examine it with the default budget; a crash is recorded, not raised."""
     torch.manual_seed(case.seed)

@@ -5,7 +5,8 @@
 doctor's thresholds are its own, nothing here tunes them.
 
     TRAINLAB_DATA=../shared/data python benchmarks/doctor/run.py [--only NAME] [--markdown PATH] [--json PATH]
-                                                                  [--threads N] [--verbose] [--list]
+                                                                  [--threads N] [--treat] [--workers N]
+                                                                  [--verbose] [--list]
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own, one per core)")
     parser.add_argument("--verbose", action="store_true", help="print every check's evidence")
     parser.add_argument("--treat", action="store_true", help="also test treatments (examine(treat=True))")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes to spread the cases over, one torch thread each (default 1)")
     parser.add_argument("--list", action="store_true", help="print the causes and the cases (ground truth, "
                                                             "provenance) without running the doctor")
     args = parser.parse_args(argv)
@@ -42,13 +45,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print(catalogue(cases))
         return 0
-    results = []
-    for i, case in enumerate(cases, 1):
-        print(f"# [{i}/{len(cases)}] {case.name} ...", file=sys.stderr, flush=True)
-        results.append(run_case(case, treat=args.treat))
-        r = results[-1]
-        print(f"#   {r.seconds:.1f}s fails: {', '.join(r.fails) or '-'}; warns: {', '.join(r.warns) or '-'}"
-              + (f"; error: {r.error}" if r.error else ""), file=sys.stderr, flush=True)
+    def done(r) -> None:
+        print(f"# {r.case.name} {r.seconds:.1f}s fails: {', '.join(r.fails) or '-'}; warns: "
+              f"{', '.join(r.warns) or '-'}" + (f"; error: {r.error}" if r.error else ""), file=sys.stderr, flush=True)
+
+    if args.workers > 1:
+        from benchmarks.doctor.harness import run_named
+        from trainlab.workers import run_jobs
+
+        results = run_jobs(run_named, [(c.name, args.treat) for c in cases], workers=args.workers,
+                           on_done=lambda i, _: print(f"# [{i + 1}/{len(cases)}] {cases[i].name} done",
+                                                      file=sys.stderr, flush=True))
+        for r in results:
+            done(r)
+    else:
+        results = []
+        for i, case in enumerate(cases, 1):
+            print(f"# [{i}/{len(cases)}] {case.name} ...", file=sys.stderr, flush=True)
+            results.append(run_case(case, treat=args.treat))
+            done(results[-1])
     text = report(results)
     print(text)
     if args.verbose:
