@@ -64,3 +64,37 @@ def test_doctor_treat_on_the_command_line(tmp_path, capsys):
     saved = json.loads((tmp_path / "d" / "report.json").read_text())
     assert saved["treatments"] and saved["diagnosis"][0]["cause"] in {"lr-too-low", "bad-optimizer-settings"}
     assert torch.is_grad_enabled()
+
+
+def _patient(problem, model, recipe):
+    from trainlab.doctor.patient import Budget, Patient, resolve_loss
+
+    loss, name = resolve_loss("softmax")
+    train, val = problem
+    return Patient(model=model, loss_fn=loss, loss_name=name, train=train, val=val, num_classes=5, outputs=5,
+                   recipe=recipe, batch_size=32, seed=0, budget=Budget.tiny(), device=torch.device("cpu"))
+
+
+@pytest.mark.parametrize("clip", [None, 1.0])
+def test_an_arms_seeds_batched_as_one_population_match_the_seeds_one_after_another(problem, clip):
+    from trainlab.doctor.patient import Recipe
+    from trainlab.doctor.treat import Setup, train_batched, train_seeds
+
+    p = _patient(problem, mlp(), Recipe(optimizer="adam", lr=3e-3, weight_decay=1e-3))
+    setup = Setup(model=mlp(), loss_fn=p.loss_fn, recipe=p.recipe, clip=clip)
+    batched, one_by_one = train_batched(p, setup, range(3)), train_seeds(p, setup, range(3), batched=False)
+    assert [a for a, _ in batched] == [a for a, _ in one_by_one]
+    assert [v for _, v in batched] == pytest.approx([v for _, v in one_by_one], rel=1e-4)
+    assert len({a for a, _ in batched}) > 1  # the seeds are different batch orders
+
+
+def test_batch_norm_falls_back_to_the_seeds_one_after_another(problem):
+    from trainlab.doctor.patient import Recipe
+    from trainlab.doctor.treat import Setup, train_seeds
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
+                                torch.nn.Linear(16, 5))
+    p = _patient(problem, model, Recipe(optimizer="sgd", lr=0.1))
+    setup = Setup(model=model, loss_fn=p.loss_fn, recipe=p.recipe)
+    assert train_seeds(p, setup, range(2), batched=True) == train_seeds(p, setup, range(2), batched=False)
