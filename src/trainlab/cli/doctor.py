@@ -72,11 +72,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"{result.status:7} {result.id} ({result.seconds:.1f} s): {result.evidence}",
                   file=sys.stderr, flush=True)
 
+    def treated(t) -> None:
+        if not args.quiet:
+            verdict = "advised" if t.advised else "not advised"
+            print(f"treated {t.fix} for {t.cause} ({t.seconds:.1f} s): {verdict}, accuracy "
+                  f"{100 * t.accuracy_gain.mean:+.1f} points vs untreated", file=sys.stderr, flush=True)
+
     report = examine(model, config.loss, dataset.train, dataset.val, num_classes=dataset.num_classes or None,
                      checks=checks, lr=config.lr,
                      optimizer=config.optimizer, momentum=config.effective_momentum, weight_decay=config.weight_decay,
                      batch_size=config.batch_size or 1024, seed=config.seed, on_result=progress,  # full batch: capped
-                     treat=args.treat)
+                     treat=args.treat, on_treatment=treated)
     report.meta.update(dataset=args.data or config.dataset, config=config.to_dict(), model_file=own_model)
     if args.out:
         report.save(args.out)

@@ -24,7 +24,7 @@ from trainlab.doctor.patient import (
     split_off_validation,
 )
 from trainlab.doctor.report import DoctorReport
-from trainlab.doctor.treat import treat as treat_causes
+from trainlab.doctor.treat import TreatmentResult, treat as treat_causes
 from trainlab.errors import UserError, choose
 
 
@@ -45,6 +45,7 @@ def examine(
     budget: Budget | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
     treat: bool = False,
+    on_treatment: Callable[[TreatmentResult], None] | None = None,
 ) -> DoctorReport:
     """Run the checks (all, in order, or the ids in ``checks``) and return the report.
 
@@ -57,7 +58,7 @@ def examine(
     test's suggestion). Randomness is seeded by ``seed`` and the global RNG state is left untouched.
     ``on_result`` is called with each result as it is ready (for progress output). ``treat=True`` then
     tests the catalogue's fixes for the diagnosis's failed causes (:mod:`trainlab.doctor.treat`):
-    ``report.treatments``.
+    ``report.treatments``, each also passed to ``on_treatment`` as it is ready.
     """
     if not isinstance(model, nn.Module):
         raise UserError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -92,7 +93,7 @@ def examine(
             results.append(result)
             if on_result is not None:
                 on_result(result)
-        treatments = treat_causes(patient, diagnose(results)) if treat else []
+        treatments = treat_causes(patient, diagnose(results), on_result=on_treatment) if treat else []
     meta = {"model": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters()),
             "loss": loss_name or getattr(loss, "__name__", type(loss).__name__), "num_classes": patient.num_classes,
             "train_examples": len(train), "val_examples": len(val), "input_shape": list(train.x.shape[1:]),

@@ -199,8 +199,10 @@ FIXES = {f.id: f for f in CATALOGUE}
 
 # -- running the arms ---------------------------------------------------------------------------------
 
-def treat(p: Patient, diagnosis: list[Hypothesis]) -> list[TreatmentResult]:
-    """Test the catalogue's fixes for the diagnosis's failed causes (see the module docstring)."""
+def treat(p: Patient, diagnosis: list[Hypothesis], *,
+          on_result: Callable[[TreatmentResult], None] | None = None) -> list[TreatmentResult]:
+    """Test the catalogue's fixes for the diagnosis's failed causes (see the module docstring);
+    ``on_result`` sees each fix's result as it is ready."""
     causes = [h.cause for h in diagnosis if h.status == "fail"][:MAX_CAUSES]
     if not causes:
         return []
@@ -247,6 +249,8 @@ def treat(p: Patient, diagnosis: list[Hypothesis]) -> list[TreatmentResult]:
                 accuracy=[a for a, _ in treated], untreated_accuracy=[a for a, _ in untreated],
                 control_accuracy=[a for a, _ in controlled], accuracy_gain=gain, accuracy_gain_over_control=over,
                 val_loss_change=loss, advised=gain.low > 0 and over.low > 0, seconds=time.perf_counter() - started))
+            if on_result is not None:
+                on_result(out[-1])
     return sorted(out, key=lambda t: (not t.advised, -t.accuracy_gain.mean))
 
 
