@@ -88,7 +88,7 @@ def test_an_arms_seeds_batched_as_one_population_match_the_seeds_one_after_anoth
     assert len({a for a, _ in batched}) > 1  # the seeds are different batch orders
 
 
-def test_batch_norm_falls_back_to_the_seeds_one_after_another(problem):
+def test_batch_norm_batched_or_not_gives_the_same_result(problem):
     from trainlab.doctor.patient import Recipe
     from trainlab.doctor.treat import Setup, train_seeds
 
@@ -97,4 +97,6 @@ def test_batch_norm_falls_back_to_the_seeds_one_after_another(problem):
                                 torch.nn.Linear(16, 5))
     p = _patient(problem, model, Recipe(optimizer="sgd", lr=0.1))
     setup = Setup(model=model, loss_fn=p.loss_fn, recipe=p.recipe)
-    assert train_seeds(p, setup, range(2), batched=True) == train_seeds(p, setup, range(2), batched=False)
+    batched, one_by_one = train_seeds(p, setup, range(2), batched=True), train_seeds(p, setup, range(2), batched=False)
+    assert [a for a, _ in batched] == [a for a, _ in one_by_one]
+    assert [v for _, v in batched] == pytest.approx([v for _, v in one_by_one], rel=1e-4)

@@ -262,9 +262,9 @@ def train_seeds(p: Patient, setup: Setup, seeds: Sequence[int], *, batched: bool
                 ) -> list[tuple[float, float]]:
     """One arm from the same starting point on each batch order: (validation accuracy, the user's loss on it).
 
-    With ``batched`` the seeds train as one population (:func:`train_batched`); an architecture that
-    cannot be batched (batch norm updating its running statistics, a seed whose loss diverges) trains
-    them one after another instead, with the same result. By default only on CUDA: on CPU the vmapped
+    With ``batched`` the seeds train as one population (:func:`train_batched`); where that fails (an
+    operation vmap cannot batch, a seed whose loss diverges) they train one after another instead, with
+    the same result. By default only on CUDA: on CPU the vmapped
     population measured 0.6-0.8x the speed of the seeds one after another (``benchmarks/bench_treat.py``).
     """
     if batched is None:
