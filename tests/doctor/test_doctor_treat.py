@@ -100,3 +100,20 @@ def test_batch_norm_batched_or_not_gives_the_same_result(problem):
     batched, one_by_one = train_seeds(p, setup, range(2), batched=True), train_seeds(p, setup, range(2), batched=False)
     assert [a for a, _ in batched] == [a for a, _ in one_by_one]
     assert [v for _, v in batched] == pytest.approx([v for _, v in one_by_one], rel=1e-4)
+
+
+def test_a_fix_the_model_cannot_take_is_left_untested_not_fatal():
+    from trainlab.doctor import Budget, examine
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(300, 4, generator=g)
+    y = (x[:, 0] > 0).long()
+    torch.manual_seed(0)
+    one_score = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    # One score for two classes, squashed by a sigmoid into a binary cross-entropy: cross-entropy over one
+    # output cannot be trained against labels 0/1, so that fix is not tested, and examine still returns.
+    loss = lambda s, t: torch.nn.functional.binary_cross_entropy_with_logits(s[:, 0], t.float())  # noqa: E731
+    report = examine(one_score, loss, (x, y), num_classes=2, lr=0.1, budget=Budget.tiny(), treat=True,
+                     checks=["data"])
+    assert report["data"].status == "fail"
+    assert "cross-entropy" not in {t.fix for t in report.treatments}

@@ -216,10 +216,17 @@ def treat(p: Patient, diagnosis: list[Hypothesis], *,
             setup = _fresh(base) if fix is None else fix.apply(_fresh(base), p)
             if setup is None:
                 return None
-            outcomes[key] = train_seeds(p, setup, seeds)
+            try:
+                outcomes[key] = train_seeds(p, setup, seeds)
+            except (KeyboardInterrupt, MemoryError):
+                raise
+            except Exception:  # a fix this model cannot take (a loss for more outputs than it has): not tested
+                return None
         return outcomes[key]
 
     untreated = outcome(None)
+    if untreated is None:  # the setup itself does not train here (the checks say why): nothing to compare with
+        return []
     chooser = random.Random(f"{p.seed}-control")
     out: list[TreatmentResult] = []
     for cause in causes:
