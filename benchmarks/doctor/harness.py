@@ -56,6 +56,7 @@ class Result:
     case: Case
     statuses: dict[str, str] = field(default_factory=dict)  # check id -> pass/warn/fail/skipped
     evidence: dict[str, str] = field(default_factory=dict)
+    causes: dict[str, list[str]] = field(default_factory=dict)  # check id -> the causes its warn or fail names
     diagnosis: list[str] | None = None  # the report's ranked causes, when it has them
     refused: str | None = None  # examine's UserError, before any check ran
     error: str | None = None  # anything else that went wrong (the case or the doctor crashed)
@@ -133,6 +134,7 @@ def run_case(case: Case, *, treat: bool = False) -> Result:
                          **patient.examine_kwargs())
         result.statuses = {r.id: r.status for r in report.results}
         result.evidence = {r.id: r.evidence for r in report.results}
+        result.causes = {r.id: list(r.causes) for r in report.results if r.causes}
         result.diagnosis = _diagnosis(report)
         if treat:
             result.treatments = [t.to_dict() for t in report.treatments]
@@ -385,7 +387,7 @@ def to_json(results: list[Result]) -> dict[str, Any]:
         "fails": r.fails, "warns": r.warns, "top": r.top, "top_correct": r.top_correct, "mode": r.mode,
         "diagnosis": r.diagnosis, "refused": r.refused, "error": r.error, "seconds": round(r.seconds, 2),
         "treatments": r.treatments, "treat_seconds": round(r.treat_seconds, 2),
-        "evidence": r.evidence} for r in results]}
+        "evidence": r.evidence, "causes": r.causes} for r in results]}
 
 
 def catalogue(cases: list[Case]) -> str:

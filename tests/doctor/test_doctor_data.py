@@ -66,3 +66,30 @@ def test_a_single_class_fails_and_heavy_imbalance_warns():
     y = torch.where(torch.arange(len(train.y)) < 950, torch.zeros_like(train.y), train.y)  # class 0 dominates
     check = _data_check(train.x, y)
     assert check.status == "warn" and "imbalanced" in check.evidence
+
+
+class _Tokens(nn.Module):
+    """Token ids through an embedding, mean-pooled: ids are indices, not measurements."""
+
+    def __init__(self, vocab: int = 40, embed: bool = True) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, 8) if embed else None
+        self.head = nn.Linear(8 if embed else 6, CLASSES)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x.long()).mean(1) if self.embed is not None else x)
+
+
+def test_token_ids_into_an_embedding_are_not_judged_by_their_scale_but_the_same_numbers_as_features_are():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randint(20, 40, (500, 6), generator=g).float()  # ids far from unit scale and far from zero
+    y = torch.randint(CLASSES, (500,), generator=g)
+
+    def check(model):
+        return examine(model, "softmax", (x, y), (x[:50], y[:50]), checks=["data"], budget=Budget.tiny())["data"]
+
+    ids = check(_Tokens())
+    assert ids.status == "pass" and ids.numbers["token_ids"] == 40
+    assert "input-scale-large" in ids.rules_out
+    features = check(_Tokens(embed=False))
+    assert features.status == "fail" and features.causes[0] == "input-scale-large"

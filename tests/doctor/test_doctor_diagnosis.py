@@ -11,12 +11,54 @@ from tests.doctor.doctor_cases import CLASSES, DIMS, doctor, mlp
 from trainlab.doctor import CheckResult, Verdict
 from trainlab.doctor.causes import CAUSES, CHECK_STAGE, explains
 from trainlab.doctor.checks import ORDER
-from trainlab.doctor.diagnosis import diagnose
+from trainlab.doctor.diagnosis import diagnose, rule_out
 
 
-def result(id: str, status: str, *causes: str) -> CheckResult:
+def result(id: str, status: str, *causes: str, rules_out: tuple[str, ...] = ()) -> CheckResult:
     return CheckResult(id=id, title=id, status=status, evidence=f"{id} says {status}", numbers={}, advice="",
-                       seconds=0.0, causes=causes)
+                       seconds=0.0, causes=causes, rules_out=rules_out)
+
+
+def test_a_warning_whose_every_cause_a_pass_rules_out_is_dismissed_and_says_why():
+    results = [result("data", "pass", rules_out=("input-scale-large",)),
+               result("initial-loss", "warn", "bad-init-large", "input-scale-large"),
+               result("init-health", "pass", rules_out=("bad-init-large",)),
+               result("update-ratio", "warn", "lr-too-high")]
+    after = rule_out(results)
+    loss, ratio = after[1], after[3]
+    assert loss.status == "pass" and loss.causes == () and loss.ruled_out_by == ("init-health", "data")
+    assert "dismissed" in loss.evidence and "bad-init-large by init-health" in loss.evidence
+    assert ratio.status == "warn" and ratio.ruled_out_by == ()  # nothing rules lr-too-high out
+    assert [h.cause for h in diagnose(after)] == ["lr-too-high"]
+    assert [r.status for r in results] == ["pass", "warn", "pass", "warn"]  # the input is not changed
+
+
+def test_a_fail_is_never_dismissed_and_a_warning_with_a_cause_left_stays():
+    results = [result("recipe", "pass", rules_out=("lr-too-high", "lr-too-low")),
+               result("lr-range", "fail", "lr-too-high"),
+               result("update-ratio", "warn", "lr-too-low", "vanishing-gradient")]
+    assert [r.status for r in rule_out(results)] == ["pass", "fail", "warn"]
+
+
+def test_only_a_pass_can_rule_causes_out():
+    with pytest.raises(ValueError, match="only a pass"):
+        Verdict("warn", "x", causes=("lr-too-high",), rules_out=("lr-too-low",))
+    with pytest.raises(ValueError, match="unknown cause"):
+        Verdict("pass", "x", rules_out=("no-such-cause",))
+
+
+def test_a_mechanism_whose_consequence_fails_outranks_the_failed_symptom():
+    # A summed loss (a warning of the check that measures it) makes the recipe train badly (a fail naming the
+    # learning rate): the summed loss explains the recipe's failure, not the reverse.
+    found = diagnose([result("loss-reduction", "warn", "loss-reduction"),
+                      result("update-ratio", "warn", "lr-too-high"),
+                      result("recipe", "fail", "lr-too-high", "bad-optimizer-settings")])
+    assert found[0].cause == "loss-reduction" and found[0].status == "fail"
+    assert set(found[0].consequences) == {"update-ratio", "recipe"}
+    assert "the failure of recipe follows from it" in found[0].why and "one of its consequences" in found[0].why
+    # Without the failure downstream the warning stays a warning, below nothing else.
+    alone = diagnose([result("loss-reduction", "warn", "loss-reduction")])
+    assert alone[0].status == "warn"
 
 
 def test_every_check_has_a_stage_and_every_cause_a_known_stage():

@@ -34,3 +34,18 @@ def test_weight_decay_that_swamps_the_loss_is_named(problem):
     result = judged(problem, lr=0.05, optimizer="momentum", weight_decay=5.0)
     assert result.status in ("warn", "fail"), result.evidence
     assert result.causes[0] == "too-much-regularization"
+
+
+def test_a_recipe_that_trains_rules_out_the_recipes_faults_and_one_that_does_not_rules_out_nothing(problem):
+    sound = judged(problem, lr=0.05, optimizer="momentum")
+    assert {"lr-too-high", "lr-too-low", "bad-optimizer-settings"} <= set(sound.rules_out)
+    assert "too-little-capacity" in sound.rules_out  # it generalizes far above chance
+    assert judged(problem, lr=1e-6, optimizer="sgd").rules_out == ()
+
+
+def test_the_reference_recipe_is_trained_alone_and_rules_out_what_it_trains_past(problem):
+    from trainlab.doctor.patient import DOCTOR_RECIPE
+
+    result = judged(problem, lr=DOCTOR_RECIPE.lr, optimizer=DOCTOR_RECIPE.optimizer)
+    assert result.status == "pass" and "nothing to compare" in result.evidence, result.evidence
+    assert result.numbers["your_lift"] > 0.3 and "lr-too-high" in result.rules_out

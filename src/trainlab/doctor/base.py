@@ -30,11 +30,14 @@ class Verdict:
     numbers: dict[str, Any] = field(default_factory=dict)
     advice: str = ""
     causes: tuple[str, ...] = ()  # what a warn or fail is direct evidence of, likeliest first (doctor.causes)
+    rules_out: tuple[str, ...] = ()  # what a pass is direct evidence against (doctor.diagnosis.rule_out)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
-        unknown = [c for c in self.causes if c not in CAUSES]
+        if self.rules_out and self.status != "pass":
+            raise ValueError(f"only a pass rules causes out, got status {self.status!r}")
+        unknown = [c for c in self.causes + self.rules_out if c not in CAUSES]
         if unknown:
             raise ValueError(f"unknown cause(s) {unknown}; the causes are {', '.join(CAUSES)}")
 
@@ -51,10 +54,13 @@ class CheckResult:
     advice: str
     seconds: float
     causes: tuple[str, ...] = ()
+    rules_out: tuple[str, ...] = ()
+    ruled_out_by: tuple[str, ...] = ()  # a warning dismissed because these checks passed (diagnosis.rule_out)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "status": self.status, "evidence": self.evidence,
-                "advice": self.advice, "causes": list(self.causes), "numbers": jsonable(self.numbers),
+                "advice": self.advice, "causes": list(self.causes), "rules_out": list(self.rules_out),
+                "ruled_out_by": list(self.ruled_out_by), "numbers": jsonable(self.numbers),
                 "seconds": round(self.seconds, 3)}
 
 

@@ -13,15 +13,29 @@ of (``CheckResult.causes``, likeliest first). A cause's score adds up
   at half their severity. They are listed as consequences of the cause.
 
 Only a cause with direct evidence is a hypothesis; a hypothesis resting on a
-failed check ranks above one resting on warnings only. This is parsimony, as in
-a differential diagnosis: the cause that accounts for the most of what was seen,
-most directly, comes first. The weights were set by hand from these principles,
-after the doctor benchmark's earlier runs had been read (so its "correct top
-diagnosis" measures them on cases they were not blind to).
+failed check ranks above one resting on warnings only. A warning of a check that
+identifies a mechanism exactly (``EXACT``: a summed loss, MSE on class labels) whose
+consequences fail downstream (the recipe then trains badly) is *confirmed* by
+them and ranks as if it had failed: the mechanism explains the failure, the
+failure does not explain the mechanism. This is parsimony, as in a differential
+diagnosis: the cause that accounts for the most of what was seen, most directly,
+comes first. The weights were set by hand from these principles, after the
+doctor benchmark's earlier runs had been read (so its "correct top diagnosis"
+measures them on cases they were not blind to); the confirmation rule and
+:func:`rule_out` were added after its third run.
+
+Before ranking, :func:`rule_out` dismisses warnings that a direct measurement
+contradicts. A warning is a rule of thumb outside its range (an update ratio far
+from 1e-3, an initial loss a little above ln C); a check that passes while
+measuring the suspected cause directly (your recipe trains as well as the
+reference; activations are healthy at initialization; the inputs are at unit
+scale) is stronger evidence. A warning every one of whose causes a passing check
+rules out (``Verdict.rules_out``) becomes a pass that says why. Fails are never
+dismissed.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Sequence
 
 from trainlab.doctor.base import SEVERITY, CheckResult
@@ -30,6 +44,9 @@ from trainlab.doctor.causes import CAUSES, SPECIFIC, explains, stage_index
 SYMPTOM_WEIGHT = 0.5  # a check that measures a symptom of many causes names each less surely
 LATER_NAMED = 0.5  # a cause named after the first in a finding's list
 EXPLAINED = 0.5  # a finding that follows from a cause counts this fraction of its severity
+EXACT = frozenset({"loss-output", "loss-reduction"})
+"""Checks whose warning identifies a mechanism exactly (the loss equals a sum over the batch, or MSE on one-hot
+labels) rather than a measurement past a threshold: only these are confirmed by a failure downstream."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +56,7 @@ class Hypothesis:
     cause: str
     title: str
     score: float
-    status: str  # the worst status among its direct evidence: fail or warn
+    status: str  # fail when a failed check backs it, directly or as the consequence of its mechanism; else warn
     evidence: tuple[str, ...]  # check ids whose findings name this cause
     consequences: tuple[str, ...]  # check ids whose findings follow from it
     why: str  # one sentence: what it explains and why it ranks above the next cause
@@ -47,6 +64,26 @@ class Hypothesis:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def rule_out(results: Sequence[CheckResult]) -> list[CheckResult]:
+    """``results`` with each warning whose causes all passed checks rule out turned into a pass that says so."""
+    against: dict[str, list[str]] = {}
+    for r in results:
+        if r.status == "pass":
+            for cause in r.rules_out:
+                against.setdefault(cause, []).append(r.id)
+    out = []
+    for r in results:
+        if r.status == "warn" and r.causes and all(c in against for c in r.causes):
+            by = tuple(dict.fromkeys(id for c in r.causes for id in against[c]))
+            reasons = "; ".join(f"{c} by {', '.join(against[c])}" for c in dict.fromkeys(r.causes))
+            r = replace(r, status="pass", causes=(), ruled_out_by=by,
+                        evidence=f"{r.evidence} (a rule of thumb's warning, dismissed: passed checks rule out "
+                                 f"what it would point at: {reasons})",
+                        advice="")
+        out.append(r)
+    return out
 
 
 def diagnose(results: Sequence[CheckResult]) -> list[Hypothesis]:
@@ -67,9 +104,11 @@ def diagnose(results: Sequence[CheckResult]) -> list[Hypothesis]:
         named = {r.id for r in pointing[cause]}
         follows = [r for r in findings if r.id not in named and explains(cause, r.id)]
         score = own + EXPLAINED * sum(SEVERITY[r.status] for r in follows)
-        status = "fail" if any(r.status == "fail" for r in pointing[cause]) else "warn"
+        confirmed = any(r.id in EXACT for r in pointing[cause]) and any(r.status == "fail" for r in follows)
+        status = "fail" if confirmed or any(r.status == "fail" for r in pointing[cause]) else "warn"
         ranked.append((cause, score, status, pointing[cause], follows))
     ranked.sort(key=lambda h: (h[2] == "fail", h[1], -_stage(h[0])), reverse=True)
+    ranked = _upstream_first(ranked)
     out = []
     for i, (cause, score, status, evidence, follows) in enumerate(ranked):
         runner_up = ranked[i + 1] if i + 1 < len(ranked) else None
@@ -79,6 +118,29 @@ def diagnose(results: Sequence[CheckResult]) -> list[Hypothesis]:
                               _supported(evidence, follows),
                               advice=CAUSES[cause].advice))
     return out
+
+
+def _upstream_first(ranked: list[tuple]) -> list[tuple]:
+    """Move a failed cause that a check of its mechanism found above every cause all of whose evidence it
+    explains from upstream: that cause is one of its consequences (a summed loss makes the learning rate look
+    too high, not the reverse)."""
+    ranked = list(ranked)
+    for _ in range(len(ranked)):
+        moved = False
+        for i, (cause, _s, _st, evidence, _f) in enumerate(ranked):
+            for j in range(i + 1, len(ranked)):
+                up, _us, up_status, up_evidence, up_follows = ranked[j]
+                covered = {r.id for r in up_evidence} | {r.id for r in up_follows}
+                if (up_status == "fail" and _stage(up) < _stage(cause) and any(r.id in EXACT for r in up_evidence)
+                        and all(r.id in covered for r in evidence)):
+                    ranked.insert(i, ranked.pop(j))
+                    moved = True
+                    break
+            if moved:
+                break
+        if not moved:
+            return ranked
+    return ranked
 
 
 def _stage(cause: str) -> int:
@@ -99,7 +161,14 @@ def _why(cause: str, status: str, evidence: list[CheckResult], follows: list[Che
         return said
     other, other_score, other_status, other_evidence, _ = runner_up
     title = CAUSES[other].title
-    if status == "fail" and other_status == "warn":
+    failed_after = [r.id for r in follows if r.status == "fail"]
+    if status == "fail" and not any(r.status == "fail" for r in evidence):
+        covered = {r.id for r in evidence} | {r.id for r in follows}
+        reason = (f"{', '.join(r.id for r in evidence if r.id in EXACT)} found its mechanism and the failure of "
+                  f"{', '.join(failed_after)} follows from it")
+        if all(r.id in covered for r in other_evidence):
+            reason += f": \"{title}\" is one of its consequences, not the cause"
+    elif status == "fail" and other_status == "warn":
         reason = f"it rests on a failed check, while \"{title}\" rests on warnings only"
     elif explains(cause, other_evidence[0].id) and _stage(cause) < _stage(other):
         reason = (f"it is upstream of \"{title}\" ({CAUSES[cause].stage} before {CAUSES[other].stage}): it can "

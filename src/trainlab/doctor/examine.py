@@ -11,7 +11,7 @@ from torch import nn
 from trainlab.data.base import Dataset
 from trainlab.doctor.base import CheckResult, Verdict
 from trainlab.doctor.checks import CHECKS, ORDER
-from trainlab.doctor.diagnosis import diagnose
+from trainlab.doctor.diagnosis import diagnose, rule_out
 from trainlab.doctor.patient import (
     DOCTOR_RECIPE,
     Budget,
@@ -93,6 +93,7 @@ def examine(
             results.append(result)
             if on_result is not None:
                 on_result(result)
+        results = rule_out(results)
         treatments = treat_causes(patient, diagnose(results), on_result=on_treatment) if treat else []
     meta = {"model": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters()),
             "loss": loss_name or getattr(loss, "__name__", type(loss).__name__), "num_classes": patient.num_classes,
@@ -116,7 +117,8 @@ def _run(id: str, patient: Patient) -> CheckResult:
                           f"Run examine(..., checks=['{id}']) alone to see the full error.")
     return CheckResult(id=id, title=check.title, status=verdict.status, evidence=verdict.evidence,
                        numbers=verdict.numbers, advice=verdict.advice, seconds=time.perf_counter() - start,
-                       causes=verdict.causes if verdict.status in ("warn", "fail") else ())
+                       causes=verdict.causes if verdict.status in ("warn", "fail") else (),
+                       rules_out=verdict.rules_out)
 
 
 def _output_count(model: nn.Module, train, device: torch.device) -> int:

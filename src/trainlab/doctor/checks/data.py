@@ -12,6 +12,10 @@ Inputs (on up to ``budget.stats_examples`` training examples, flattened to featu
 * feature scales: the largest per-feature standard deviation over the median one above
   ``MAX_SPREAD`` = 100 -> warn ("standardize each feature"); constant features are left out.
 
+Inputs that are token ids (whole numbers below the vocabulary size of an ``nn.Embedding`` in the model)
+are checked for NaN only: their scale and centring are not measurements. (Added after the benchmark's
+third run warned about a Transformer's token ids.)
+
 Labels: outside ``[0, C)`` or a single class -> fail; a class missing from the training data, or
 the most frequent class more than ``MAX_IMBALANCE`` = 10 times as frequent as the rarest -> warn.
 """
@@ -29,6 +33,7 @@ MIN_RMS, WARN_LOW_RMS = 0.01, 0.05
 MAX_OFFSET = 1.0
 MAX_SPREAD = 100.0
 MAX_IMBALANCE = 10.0
+RULES_OUT = ("nan-in-data", "input-scale-large", "input-scale-small", "class-imbalance")
 
 
 @register("data", "Data: values, scale, centring and labels")
@@ -39,7 +44,8 @@ def check_data(p: Patient) -> Verdict:
     findings += _labels(p, numbers)
     if not findings:
         return Verdict("pass", f"inputs RMS {fmt(numbers['rms'])}, offset {fmt(numbers['offset'])} std, "
-                               f"{p.num_classes} classes, imbalance {fmt(numbers['imbalance'])}x", numbers)
+                               f"{p.num_classes} classes, imbalance {fmt(numbers['imbalance'])}x", numbers,
+                       rules_out=RULES_OUT)
     status = worst(*(f[0] for f in findings))
     findings.sort(key=lambda f: f[0] != status)
     return Verdict(status, "; ".join(f[1] for f in findings), numbers,
@@ -72,6 +78,10 @@ def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str,
         out.append(("fail", "every input value is the same",
                     "The inputs carry no information: check the data loading.", "input-ignored"))
         return out
+    vocabulary = _token_ids(p, m)
+    if vocabulary is not None:
+        numbers["token_ids"] = vocabulary  # indices into an embedding: their scale means nothing
+        return out
     largest = max(abs(numbers["min"]), abs(numbers["max"]))
     if rms > WARN_RMS:
         status = "fail" if rms > MAX_RMS else "warn"
@@ -95,6 +105,18 @@ def _inputs(p: Patient, numbers: dict[str, object]) -> list[tuple[str, str, str,
         out.append(("warn", f"feature scales differ {fmt(spread)}x (largest per-feature std over the median)",
                     "Standardize each feature: add --preprocess mean,std.", "input-scale-large"))
     return out
+
+
+def _token_ids(p: Patient, m: dict[str, object]) -> int | None:
+    """The vocabulary size when the inputs are token ids: whole numbers in ``[0, V)`` for a model with an
+    ``nn.Embedding`` of ``V`` rows. Their scale and centring are then not measurements and are not judged."""
+    sizes = [module.num_embeddings for module in p.model.modules() if isinstance(module, torch.nn.Embedding)]
+    if not sizes or m["min"] < 0 or m["max"] >= max(sizes):
+        return None
+    n = min(len(p.train), p.budget.stats_examples)
+    x = p.train.x[:n]
+    whole = bool((x == x.round()).all()) if x.is_floating_point() else True
+    return max(sizes) if whole else None
 
 
 def moments(x: torch.Tensor, chunk: int = 4096) -> dict[str, object]:

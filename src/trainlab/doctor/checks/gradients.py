@@ -49,7 +49,7 @@ def check_gradcheck(p: Patient) -> Verdict:
         top = params[0] if params else None
         worst_text = f"; largest relative error {fmt(top.max_rel_error)} ({top.name})" if top else ""
         return Verdict(status, f"verdict {report.verdict}: {checked} coordinates in {len(params)} tensors{worst_text}",
-                       numbers)
+                       numbers, rules_out=("wrong-gradient", "detached-gradient") if status == "pass" else ())
     listed = ", ".join(f"{c.name} (max rel. error {fmt(c.max_rel_error)}, {c.verdict})" for c in bad[:4])
     cut = _without_gradient(p, x, y, [c.name for c in bad])
     numbers["no_autograd_gradient"] = cut
@@ -123,4 +123,4 @@ def check_batch_independence(p: Patient) -> Verdict:
                        "The output does not depend on the input at all: check the forward pass (and init-health).",
                        ("input-ignored", "detached-gradient"))
     return Verdict("pass", f"{n} examples: largest cross-example gradient {fmt(leak)} of own, "
-                           f"forward drift {fmt(drift)}", numbers)
+                           f"forward drift {fmt(drift)}", numbers, rules_out=("batch-mixing",))

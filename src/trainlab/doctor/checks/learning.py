@@ -57,7 +57,7 @@ def check_baseline(p: Patient) -> Verdict:
         return Verdict("warn", said + f"; warn below gain {MIN_GAIN}", numbers,
                        "The inputs help only a little: check preprocessing and that the labels match the inputs.",
                        ("input-ignored", "wrong-labels"))
-    return Verdict("pass", said, numbers)
+    return Verdict("pass", said, numbers, rules_out=("input-ignored",))
 
 
 def _baseline(p: Patient, x: torch.Tensor, y: torch.Tensor, recipe: Recipe) -> dict[str, object]:

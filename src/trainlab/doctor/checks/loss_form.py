@@ -106,7 +106,8 @@ def check_loss_output(p: Patient) -> Verdict:
                                 "not vanish where the network is confidently wrong, and it scores probabilities.",
                        ("loss-output-mismatch",))
     return Verdict("pass", f"the loss falls as the right class's score rises (mean dL/ds_y {fmt(right)}); "
-                           "softmax, where present, is applied once over the classes", numbers)
+                           "softmax, where present, is applied once over the classes", numbers,
+                   rules_out=("loss-sign", "double-softmax", "loss-output-mismatch"))
 
 
 def _regression(p: Patient, s: torch.Tensor, y: torch.Tensor) -> str | None:
@@ -129,7 +130,7 @@ def check_loss_reduction(p: Patient) -> Verdict:
     if not math.isfinite(ratio):
         return Verdict("skipped", f"cannot compare: {said}", numbers)
     if abs(ratio - 1) <= REDUCTION_TOLERANCE:
-        return Verdict("pass", said + ": a mean over the batch", numbers)
+        return Verdict("pass", said + ": a mean over the batch", numbers, rules_out=("loss-reduction",))
     if abs(ratio - 2) <= 2 * REDUCTION_TOLERANCE:
         return Verdict("warn", said + ": the loss is a sum over the batch", numbers,
                        "Average the loss over the batch (reduction='mean'); with a sum the gradient, and so the "

@@ -23,7 +23,17 @@ initialization -> too much regularization; a loss spike (a training loss above `
 first), an update ratio ``||dW|| / ||W||`` (median over the first 10% of steps, at least 5) above
 1e-2, or a tail above ``ROSE`` = 1.5 times the run's lowest loss (a median over windows as long as the
 tail: it went down and came back) -> the learning rate is too high; an update ratio below 1e-4 -> too low;
-otherwise an optimizer setting, with a too-low rate as the next guess. These thresholds were set
+otherwise an optimizer setting, with a too-low rate as the next guess.
+
+A pass is direct evidence against some of the recipe's faults (``Verdict.rules_out``, see
+:func:`trainlab.doctor.diagnosis.rule_out`): a run with no spike and no comeback of the loss rules out
+a learning rate too high; one that made ``SAME`` = 0.9 of the reference's progress or more (or trained,
+lift ``LEARNS`` or more, where the reference learned little) also rules out a rate too low, an
+optimizer setting and too much weight decay, whose symptom is slower progress; a validation lift of
+``CAPABLE`` = 0.3 or more rules out a model too small or blind to its inputs. When your recipe is the
+reference it is trained alone; with nothing to compare, it rules out only what its own run can. (These rules were
+added after the benchmark's third run, whose healthy cases drew warnings from rules of thumb that
+their own recipes contradicted.) These thresholds were set
 from these definitions; the switch from loss to accuracy, to early update ratios and the spike rule
 were made after trying the check on one benchmark case (tdc-high-lr: SGD at 0.5 kills the network in
 six steps, with a loss spike to 8x its start; its loss then sits at chance, below its inflated
@@ -45,6 +55,8 @@ LEARNS = 0.2
 FAIL_RATIO, WARN_RATIO = 0.25, 0.6
 ROSE = 1.5
 PENALTY_SHARE = 0.5
+CAPABLE = 0.3  # a validation lift that rules out too little capacity (generalization-gap's UNDERFIT_LIFT)
+SAME = 0.9  # progress relative to the reference's that counts as training as fast
 
 
 def progress(losses: list[float]) -> tuple[float, float, float]:
@@ -89,7 +101,7 @@ def check_recipe(p: Patient) -> Verdict:
     if p.recipe is None:
         return Verdict("skipped", "no recipe given: pass lr=... (and optimizer=..., weight_decay=...) to judge yours")
     if p.recipe == DOCTOR_RECIPE:
-        return Verdict("skipped", "your recipe is the reference recipe: nothing to compare")
+        return _alone(p)
     ratios: list[float] = []
     xs, ys = p.sample(p.budget.eval_examples, "recipe")
     start, _ = measure(p.copy(), p.loss_fn, xs, ys)
@@ -122,6 +134,10 @@ def check_recipe(p: Patient) -> Verdict:
                        "Lower the learning rate (see lr-range's suggestion), or clip the gradients.",
                        ("lr-too-high", "bad-optimizer-settings"))
     if ref < LEARNS:
+        if own >= LEARNS:
+            return Verdict("pass", said + f"; yours trains (lift over chance {fmt(own)}) where the reference learns "
+                                          f"little (lift {fmt(ref)} < {LEARNS})", numbers,
+                           rules_out=_trains(own, yours.losses, share=1.0))
         return Verdict("pass", said + f"; the reference learns little either (lift over chance {fmt(ref)} < "
                                       f"{LEARNS}): the recipe is not what stops this model", numbers)
     by_loss = max(loss_down, 0.0) / ref_loss_down if ref_loss_down > 0 else math.inf
@@ -130,13 +146,49 @@ def check_recipe(p: Patient) -> Verdict:
     said += (f"; yours made {fmt(share)} of the reference's progress (the lesser of its lift over chance and its "
              f"fall of the loss, relative to the reference's)")
     if share >= WARN_RATIO:
-        return Verdict("pass", said, numbers)
+        return Verdict("pass", said, numbers, rules_out=_trains(own, yours.losses, share))
     status = "fail" if share < FAIL_RATIO else "warn"
-    causes, advice = _why(p, start, yours, ratio, tail)
+    causes, advice = _why(p, start, yours, ratio)
     return Verdict(status, said, numbers, advice, causes)
 
 
-def _why(p: Patient, start: float, run: Fit, ratio: float, tail: float) -> tuple[tuple[str, ...], str]:
+def _trains(lift: float, losses: list[float], share: float | None) -> tuple[str, ...]:
+    """What a recipe that trains rules out (see the module docstring); ``share`` is its progress relative to the
+    reference's, None when there is no reference to compare with."""
+    out: tuple[str, ...] = () if _unstable(losses) else ("lr-too-high",)
+    if share is not None and share >= SAME:
+        out += ("lr-too-low", "bad-optimizer-settings", "too-much-regularization")
+    return out + (("too-little-capacity", "input-ignored") if lift >= CAPABLE else ())
+
+
+def _unstable(losses: list[float]) -> bool:
+    """A loss spike (above ``DIVERGE`` times the first) or a tail above ``ROSE`` times the run's lowest window."""
+    window = max(5, len(losses) // 10)  # as the tail's: one lucky batch is not a lower loss
+    if len(losses) < window:
+        return False
+    low = min(statistics.median(losses[i:i + window]) for i in range(0, len(losses) - window + 1))
+    _, tail, _ = progress(losses)
+    return max(losses) > DIVERGE * losses[0] or tail > ROSE * low
+
+
+def _alone(p: Patient) -> Verdict:
+    """Your recipe is the reference: nothing to compare, but whether it trains is still direct evidence."""
+    run, model = _train(p, DOCTOR_RECIPE)
+    val = p.holdout()
+    y = val.y.to(p.device)
+    _, acc = measure(model, p.loss_fn, val.x.to(p.device), y)
+    chance = float(torch.bincount(y[y >= 0]).max()) / max(len(y), 1)
+    lift = _lift(acc, chance)
+    numbers = {"steps": p.budget.recipe_steps, "your_losses": run.losses, "your_val_accuracy": acc,
+               "chance_accuracy": chance, "your_lift": lift}
+    said = (f"your recipe is the reference ({DOCTOR_RECIPE.optimizer} lr {fmt(DOCTOR_RECIPE.lr)}): nothing to compare; "
+            f"in {p.budget.recipe_steps} steps it reaches validation accuracy {acc:.1%} (chance {chance:.1%})")
+    if run.diverged or lift < LEARNS:
+        return Verdict("skipped", said, numbers)
+    return Verdict("pass", said, numbers, rules_out=_trains(lift, run.losses, share=None))
+
+
+def _why(p: Patient, start: float, run: Fit, ratio: float) -> tuple[tuple[str, ...], str]:
     """The cause a recipe that trains worse than the reference points at, read from its own run."""
     if p.recipe.weight_decay:
         penalty = p.recipe.weight_decay * float(l2_penalty(p.copy()).detach())
@@ -145,10 +197,7 @@ def _why(p: Patient, start: float, run: Fit, ratio: float, tail: float) -> tuple
             return (("too-much-regularization", "lr-too-low"),
                     f"The weight-decay penalty is {share:.0%} of your objective at initialization: lower "
                     "--weight-decay.")
-    window = max(5, len(run.losses) // 10)  # as the tail's: one lucky batch is not a lower loss
-    low = min(statistics.median(run.losses[i:i + window]) for i in range(0, len(run.losses) - window + 1))
-    spiked = max(run.losses) > DIVERGE * run.losses[0]
-    if spiked or (math.isfinite(ratio) and ratio > RATIO_HIGH) or tail > ROSE * low:
+    if _unstable(run.losses) or (math.isfinite(ratio) and ratio > RATIO_HIGH):
         return (("lr-too-high", "bad-optimizer-settings"),
                 "Your loss spiked or came back up, or your updates are large: lower the learning rate to "
                 "lr-range's suggestion.")

@@ -44,6 +44,7 @@ DEAD_WARN, DEAD_FAIL = 0.20, 0.50
 COLLAPSED = 1e-3
 SHRINK, GROW = 0.1, 10.0
 FLOW_WARN, FLOW_FAIL = 1e2, 1e4
+INIT_RULES_OUT = ("bad-init-zeros", "bad-init-large", "bad-init-small", "saturating-activation", "dead-relu")
 
 INIT_FOR = {
     "tanh": "glorot-uniform (Xavier; torch.nn.init.xavier_uniform_)",
@@ -110,8 +111,9 @@ def check_init_health(p: Patient) -> Verdict:
         summary = (f"activations applied as functions, read as the inputs of the next layers "
                    f"(function told from their range: {guessed}): {summary}")
     if not problems:
-        status = "pass" if rows else "skipped"
-        return Verdict(status, summary or "no hidden activations found (fewer than two Linear/Conv layers)", numbers)
+        if not rows:
+            return Verdict("skipped", "no hidden activations found (fewer than two Linear/Conv layers)", numbers)
+        return Verdict("pass", summary, numbers, rules_out=INIT_RULES_OUT)
     status = worst(*(pr[0] for pr in problems))
     problems.sort(key=lambda pr: pr[0] != status)
     advice = init_advice([r["fn"] for r in rows])
@@ -250,4 +252,4 @@ def check_gradient_flow(p: Patient) -> Verdict:
         return Verdict(status, f"{kind} gradients: " + said, numbers,
                        advice_init + " Normalization (--batch-norm before) or fewer layers also help.",
                        ("vanishing-gradient", "bad-init-small") if kind == "vanishing" else ("exploding-gradient",))
-    return Verdict("pass", said, numbers)
+    return Verdict("pass", said, numbers, rules_out=("vanishing-gradient", "exploding-gradient"))
