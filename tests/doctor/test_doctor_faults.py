@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from tests.doctor.doctor_cases import doctor, failed, mlp
+from tests.doctor.doctor_cases import CLASSES, doctor, failed, mlp
 from trainlab.data.base import Split
 from trainlab.doctor import ORDER
 from trainlab.init import InitConfig
@@ -201,3 +201,14 @@ def test_functional_activations_are_read_at_the_next_layers_inputs(problem):
     healthy = doctor(FunctionalMLP(torch.relu, depth=3, width=64), *problem, lr=0.05,
                      checks=["init-health"])["init-health"]
     assert healthy.status == "pass" and "read as the inputs of the next layers" in healthy.evidence
+
+
+def test_weight_decay_is_judged_only_on_a_run_that_fit_something(problem):
+    train, val = problem
+    learnable = doctor(mlp(), train, val, checks=["regularization"])["regularization"]
+    assert learnable.status == "pass" and learnable.numbers["fitted"] and learnable.numbers["data_loss_rise"] > 0.01
+    noise = Split(train.x, torch.randint(CLASSES, (len(train.y),), generator=torch.Generator().manual_seed(1)))
+    random_labels = doctor(mlp(), noise, val, checks=["regularization"])["regularization"]
+    # Nothing fitted in the budget, so a data loss that weight decay barely raises says nothing about the penalty.
+    assert random_labels.status == "pass" and not random_labels.numbers["fitted"]
+    assert "fit too little" in random_labels.evidence

@@ -49,3 +49,9 @@ def test_the_reference_recipe_is_trained_alone_and_rules_out_what_it_trains_past
     result = judged(problem, lr=DOCTOR_RECIPE.lr, optimizer=DOCTOR_RECIPE.optimizer)
     assert result.status == "pass" and "nothing to compare" in result.evidence, result.evidence
     assert result.numbers["your_lift"] > 0.3 and "lr-too-high" in result.rules_out
+
+
+def test_a_recipe_somewhat_slower_than_the_reference_rules_out_only_a_rate_too_high(problem):
+    slower = judged(problem, lr=0.02, optimizer="sgd")
+    assert slower.status == "pass" and 0.6 <= slower.numbers["progress_ratio"] < 0.9, slower.evidence
+    assert "lr-too-high" in slower.rules_out and "lr-too-low" not in slower.rules_out
