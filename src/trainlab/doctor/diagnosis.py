@@ -125,22 +125,28 @@ def _upstream_first(ranked: list[tuple]) -> list[tuple]:
     explains from upstream: that cause is one of its consequences (a summed loss makes the learning rate look
     too high, not the reverse)."""
     ranked = list(ranked)
-    for _ in range(len(ranked)):
-        moved = False
-        for i, (cause, _s, _st, evidence, _f) in enumerate(ranked):
-            for j in range(i + 1, len(ranked)):
-                up, _us, up_status, up_evidence, up_follows = ranked[j]
-                covered = {r.id for r in up_evidence} | {r.id for r in up_follows}
-                if (up_status == "fail" and _stage(up) < _stage(cause) and any(r.id in EXACT for r in up_evidence)
-                        and all(r.id in covered for r in evidence)):
-                    ranked.insert(i, ranked.pop(j))
-                    moved = True
-                    break
-            if moved:
-                break
-        if not moved:
-            return ranked
+    for _ in range(len(ranked)):  # each move puts a cause above one it explains: at most one per cause
+        move = next(((i, j) for i, below in enumerate(ranked) for j in range(i + 1, len(ranked))
+                     if _subsumes(ranked[j], below)), None)
+        if move is None:
+            break
+        i, j = move
+        ranked.insert(i, ranked.pop(j))
     return ranked
+
+
+def _subsumes(up: tuple, other: tuple) -> bool:
+    """Whether the failed cause ``up``, found by an exact check, is upstream of ``other`` and explains all of
+    its evidence."""
+    cause, _score, status, evidence, follows = up
+    return (status == "fail" and any(r.id in EXACT for r in evidence) and _stage(cause) < _stage(other[0])
+            and _covers(evidence, follows, other[3]))
+
+
+def _covers(evidence: Sequence[CheckResult], follows: Sequence[CheckResult], other: Sequence[CheckResult]) -> bool:
+    """Whether every finding in ``other`` is among a cause's own ``evidence`` or its consequences ``follows``."""
+    covered = {r.id for r in evidence} | {r.id for r in follows}
+    return all(r.id in covered for r in other)
 
 
 def _stage(cause: str) -> int:
@@ -163,10 +169,9 @@ def _why(cause: str, status: str, evidence: list[CheckResult], follows: list[Che
     title = CAUSES[other].title
     failed_after = [r.id for r in follows if r.status == "fail"]
     if status == "fail" and not any(r.status == "fail" for r in evidence):
-        covered = {r.id for r in evidence} | {r.id for r in follows}
         reason = (f"{', '.join(r.id for r in evidence if r.id in EXACT)} found its mechanism and the failure of "
                   f"{', '.join(failed_after)} follows from it")
-        if all(r.id in covered for r in other_evidence):
+        if _covers(evidence, follows, other_evidence):
             reason += f": \"{title}\" is one of its consequences, not the cause"
     elif status == "fail" and other_status == "warn":
         reason = f"it rests on a failed check, while \"{title}\" rests on warnings only"

@@ -31,13 +31,15 @@ a learning rate too high; one that made ``SAME`` = 0.9 of the reference's progre
 lift ``LEARNS`` or more, where the reference learned little) also rules out a rate too low, an
 optimizer setting and too much weight decay, whose symptom is slower progress; a validation lift of
 ``CAPABLE`` = 0.3 or more rules out a model too small or blind to its inputs. When your recipe is the
-reference it is trained alone; with nothing to compare, it rules out only what its own run can. (These rules were
-added after the benchmark's third run, whose healthy cases drew warnings from rules of thumb that
-their own recipes contradicted.) These thresholds were set
-from these definitions; the switch from loss to accuracy, to early update ratios and the spike rule
-were made after trying the check on one benchmark case (tdc-high-lr: SGD at 0.5 kills the network in
-six steps, with a loss spike to 8x its start; its loss then sits at chance, below its inflated
-start, and its later updates are tiny), before the whole benchmark was run with it.
+reference it is trained alone; with nothing to compare, it rules out only what its own run can. These
+rules were added after the benchmark's third run, whose healthy cases drew warnings from rules of thumb
+that their own recipes contradicted.
+
+The thresholds above were set from these definitions; the switch from loss to accuracy, to early
+update ratios and the spike rule were made after trying the check on one benchmark case
+(tdc-high-lr: SGD at 0.5 kills the network in six steps, with a loss spike to 8x its start; its loss
+then sits at chance, below its inflated start, and its later updates are tiny),
+before the whole benchmark was run with it.
 """
 from __future__ import annotations
 
@@ -64,6 +66,11 @@ def progress(losses: list[float]) -> tuple[float, float, float]:
     first = losses[0]
     tail = statistics.median(losses[-max(5, len(losses) // 10):])
     return first, tail, (1 - tail / first) if first > 0 and math.isfinite(tail) else -math.inf
+
+
+def _chance(y: torch.Tensor) -> float:
+    """The accuracy of always answering the commonest class of ``y``."""
+    return float(torch.bincount(y[y >= 0]).max()) / max(len(y), 1)
 
 
 def _lift(accuracy: float, chance: float) -> float:
@@ -112,7 +119,7 @@ def check_recipe(p: Patient) -> Verdict:
     (_, acc), (_, ref_acc) = measure(model, p.loss_fn, x, y), measure(ref_model, p.loss_fn, x, y)
     first, tail, _ = progress(yours.losses)
     loss_down, ref_loss_down = (_gained(start, measure(m, p.loss_fn, xs, ys)[0]) for m in (model, ref_model))
-    chance = float(torch.bincount(y[y >= 0]).max()) / max(len(y), 1)
+    chance = _chance(y)
     own, ref = _lift(acc, chance), _lift(ref_acc, chance)
     early = ratios[:max(5, len(ratios) // 10)]  # the rate's first effect, before it may have killed the network
     ratio = statistics.median(early) if early else math.nan
@@ -177,7 +184,7 @@ def _alone(p: Patient) -> Verdict:
     val = p.holdout()
     y = val.y.to(p.device)
     _, acc = measure(model, p.loss_fn, val.x.to(p.device), y)
-    chance = float(torch.bincount(y[y >= 0]).max()) / max(len(y), 1)
+    chance = _chance(y)
     lift = _lift(acc, chance)
     numbers = {"steps": p.budget.recipe_steps, "your_losses": run.losses, "your_val_accuracy": acc,
                "chance_accuracy": chance, "your_lift": lift}
