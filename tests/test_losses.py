@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from trainlab.errors import UserError
-from trainlab.losses import expected_initial_loss, get_loss, svm_loss
+from trainlab.losses import are_probabilities, expected_initial_loss, get_loss, svm_loss
 
 
 def test_svm_loss_matches_explicit_double_loop():
@@ -41,3 +41,12 @@ def test_initial_loss_at_small_weights_matches_closed_form(name, classes):
 def test_unknown_loss_names_the_choices():
     with pytest.raises(UserError, match="softmax, svm"):
         get_loss("hinge")
+
+
+def test_probabilities_are_softmax_rows_and_nothing_else():
+    scores = torch.randn(16, 10, generator=torch.Generator().manual_seed(0))
+    assert are_probabilities(scores.softmax(1), 1)
+    assert not are_probabilities(scores, 1)  # logits
+    assert not are_probabilities(scores.log_softmax(1), 1)  # log-probabilities: negative
+    assert not are_probabilities(scores.sigmoid(), 1)  # in [0, 1], rows not summing to 1
+    assert are_probabilities(scores.softmax(0), 0) and not are_probabilities(scores.softmax(0), 1)

@@ -38,6 +38,22 @@ def svm_loss(scores: torch.Tensor, y: torch.Tensor, margin: float = 1.0) -> torc
 
 LOSSES: dict[str, LossFn] = {"softmax": softmax_loss, "svm": svm_loss}
 
+PROBABILITY_TOLERANCE = 1e-4
+"""How far outside [0, 1] a probability may stray by rounding."""
+SUM_TOLERANCE = 1e-3
+"""How far from 1 a float32 sum of probabilities may stray by rounding."""
+
+
+def are_probabilities(s: torch.Tensor, dim: int) -> bool:
+    """Whether ``s`` holds probabilities along ``dim``: every value in [0, 1] and each slice summing to 1.
+
+    Scores that already passed through a softmax: a loss that applies softmax again (cross-entropy)
+    then sees inputs spanning at most 1 and can barely move (TheDeepChecker's redundant softmax).
+    """
+    s = s.detach().float()
+    inside = bool(((s >= -PROBABILITY_TOLERANCE) & (s <= 1 + PROBABILITY_TOLERANCE)).all())
+    return inside and bool(((s.sum(dim) - 1).abs() <= SUM_TOLERANCE).all())
+
 
 def get_loss(name: str) -> LossFn:
     return LOSSES[choose("loss", name, tuple(LOSSES))]

@@ -73,6 +73,47 @@ def head_after_optimizer(buggy: bool) -> Watcher:
     return train(m, opt, data(), steps=STEPS)
 
 
+class LooseHead(nn.Module):
+    """An MLP body and a linear head kept as plain tensors (``buggy``) or as ``nn.Parameter``."""
+
+    def __init__(self, buggy: bool) -> None:
+        super().__init__()
+        self.body = mlp(12, 32)
+        w, b = torch.randn(32, 3) / 32 ** 0.5, torch.zeros(3)
+        self.w, self.b = (w.requires_grad_(), b.requires_grad_()) if buggy else (nn.Parameter(w), nn.Parameter(b))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.body(x)) @ self.w + self.b
+
+
+@case("not-in-optimizer", "the head's weights are plain tensors, not nn.Parameter")
+def head_as_plain_tensors(buggy: bool) -> Watcher:
+    m = LooseHead(buggy)
+    return train(m, sgd(m), data(), steps=STEPS)
+
+
+class Blocks(nn.Module):
+    """Linear blocks kept in a Python list (``buggy``: unregistered) or in an ``nn.ModuleList``."""
+
+    def __init__(self, buggy: bool) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        layers = [nn.Linear(12, 32), nn.Linear(32, 32), nn.Linear(32, 3)]
+        self.blocks = layers if buggy else nn.ModuleList(layers)
+        self.scale = nn.Parameter(torch.ones(()))  # so that the model has a parameter even when buggy
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.blocks[:-1]:
+            x = torch.relu(block(x))
+        return self.blocks[-1](x) * self.scale
+
+
+@case("not-in-optimizer", "layers kept in a Python list instead of nn.ModuleList")
+def layers_in_a_list(buggy: bool) -> Watcher:
+    m = Blocks(buggy)
+    return train(m, sgd(m), data(), steps=STEPS)
+
+
 class Shifted(nn.Module):
     """An MLP plus a learned output shift, used through ``.detach()`` when ``detach``."""
 
@@ -189,6 +230,21 @@ def random_labels(buggy: bool) -> Watcher:
     stream = ((x, torch.randint(0, 3, y.shape, generator=g) if buggy else y) for x, y in data())
     m = net()
     return train(m, sgd(m), stream, steps=60, every=30)
+
+
+@case("loss-output", "a softmax at the end of the model, then CrossEntropyLoss")
+def softmax_into_cross_entropy(buggy: bool) -> Watcher:
+    m = net()
+    if buggy:
+        m.append(nn.Softmax(dim=1))
+    return train(m, sgd(m), data(), steps=STEPS)
+
+
+@case("loss-output", "NLLLoss on softmax probabilities instead of log_softmax")
+def nll_on_probabilities(buggy: bool) -> Watcher:
+    m = net()
+    m.append(nn.Softmax(dim=1) if buggy else nn.LogSoftmax(dim=1))
+    return train(m, sgd(m), data(), steps=STEPS, criterion=nn.NLLLoss())
 
 
 @case("loss-oscillating", "SGD with momentum 0.99: the heavy ball swings back and forth")
@@ -363,6 +419,31 @@ def test_the_correct_twin_is_clean(c: Case) -> None:
 def test_orphans_are_not_also_called_grad_accumulation() -> None:
     """optimizer.zero_grad() never zeroes an orphan's .grad: not-in-optimizer says so, alone."""
     assert ids(head_after_optimizer(True)) == ["not-in-optimizer"]
+
+
+def test_unregistered_tensors_are_named() -> None:
+    """The finding names the plain tensors and says why model.parameters() left them out."""
+    found = finding(head_as_plain_tensors(True), "not-in-optimizer")
+    assert sorted(found.numbers["unregistered"]) == ["b", "w"]  # in the order their gradients arrived
+    assert "nn.Parameter" in found.advice
+    found = finding(layers_in_a_list(True), "not-in-optimizer")
+    assert sorted(found.numbers["unregistered"]) == [f"blocks[{i}].{p}" for i in range(3) for p in ("bias", "weight")]
+
+
+def test_unregistered_tensors_given_to_the_optimizer_are_fine() -> None:
+    m = LooseHead(buggy=True)
+    opt = sgd(m)
+    opt.add_param_group({"params": [m.w, m.b]})
+    assert ids(train(m, opt, data(), steps=STEPS)) == []
+
+
+def test_a_mismatched_loss_explains_a_flat_loss() -> None:
+    """Softmax twice leaves the loss barely moving: loss-output comes first, a flat loss follows from it."""
+    m = net()
+    m.append(nn.Softmax(dim=1))
+    w = train(m, sgd(m, 1e-3), data(), steps=60, every=30)
+    assert ids(w)[0] == "loss-output"
+    assert all(f.explained_by == "loss-output" for f in w.findings if f.id == "loss-flat")
 
 
 # -- the evidence, against numbers computed here --------------------------------------------------------

@@ -57,6 +57,10 @@ CATALOGUE: dict[str, Kind] = {k.id: k for k in (
     Kind("loss-oscillating", "The loss swings up and down without falling",
          "Lower the learning rate (by 3-10x) or raise the batch size.",
          "AUTOTRAINER (ICSE 2021): oscillating loss"),
+    Kind("loss-output", "The loss does not fit the model's outputs",
+         "Give CrossEntropyLoss the raw scores (logits): drop the softmax at the end of the model, or keep it "
+         "and use NLLLoss on their log (better: log_softmax, which is stable).",
+         "TheDeepChecker (TOSEM): redundant softmax; DeepLocalize; the doctor's loss-output check"),
     Kind("vanishing-gradient", "Gradients vanish on their way to the first layers",
          "Use an initialization matched to the activation (Glorot for tanh, He for ReLU), ReLU instead of "
          "sigmoid, batch normalization, or residual connections.",

@@ -9,7 +9,11 @@ step (every ``every`` steps, step 0 included) they also arm, for that step only:
 * a gradient hook per trainable parameter that sees ``param.grad`` as the new gradient arrives:
   a non-zero ``.grad`` left from before the previous ``optimizer.step()`` was never zeroed;
 * a pre-hook on the first Linear/Conv layer (its input's scale) and on each frozen module
-  (does a gradient flow through it?).
+  (does a gradient flow through it?);
+* a gradient hook on each tensor that requires gradients but that the model does not own (a plain
+  tensor attribute instead of an ``nn.Parameter``, a layer kept in a Python list instead of an
+  ``nn.ModuleList``): ``model.parameters()``, and so the optimizer built from it, leave those out;
+* a look at what the criterion is given (already probabilities, for a loss that applies softmax itself?).
 
 The step's forward and backward may run inside ``optimizer.step(closure)`` (LBFGS, Lightning):
 the weights are snapshotted in the step's pre-hook, before the closure, and gradients are read
@@ -30,6 +34,7 @@ from typing import Any, Callable, Iterator, Sequence
 import torch
 from torch import nn
 
+from trainlab.losses import are_probabilities
 from trainlab.probe import Probe
 from trainlab.probe.layers import layer_kind
 from trainlab.probe.records import ProbeRecord
@@ -115,6 +120,8 @@ class Seen:
     carried: list[tuple[int, str, float, float]] = field(default_factory=list)  # (step, param, |old|, |new|)
     grad_norms: dict[str, float] = field(default_factory=dict)  # at the last check
     orphans: list[str] = field(default_factory=list)  # got gradients, in no optimizer group (last check)
+    unregistered: set[str] = field(default_factory=set)  # tensors requiring gradients that the model does not own
+    loss_output: tuple[int, str] | None = None  # (step, what) where the criterion's inputs do not fit it
     unchanged: dict[str, str] = field(default_factory=dict)  # param -> why (no grad, zero grad, lr 0, ...)
     frozen_flow: list[tuple[int, str, int]] = field(default_factory=list)  # (step, module, frozen params)
     eval_mode: list[tuple[int, list[str]]] = field(default_factory=list)  # training steps with modules in eval
@@ -156,6 +163,8 @@ class Observer:
         self.criterion, self.scheduler, self.on_check, self.sample = criterion, scheduler, on_check, sample
         self.seen = Seen(scheduler=scheduler, optimizer=self.optimizers[0], total_steps=total_steps)
         self.params = dict(model.named_parameters())
+        self.unregistered = unregistered_tensors(model)
+        self.seen.unregistered = set(self.unregistered)
         self.modal = [(n, m) for n, m in model.named_modules() if isinstance(m, MODAL)
                       and not (isinstance(m, DROPOUT) and m.p == 0)]
         total = sum(p.numel() for p in self.params.values())
@@ -279,7 +288,7 @@ class Observer:
                 if p.requires_grad and id(p) in self._in_optimizer:
                     self._temporary.append(p.register_hook(self._grad_hook(name, p)))
         self._fresh_orphans = []
-        for name, p in self.params.items():
+        for name, p in (self.params | self.unregistered).items():
             if p.requires_grad and id(p) not in self._in_optimizer:
                 self._temporary.append(p.register_hook(self._orphan_hook(name)))
         for name, m in self.frozen_modules:
@@ -334,6 +343,10 @@ class Observer:
     def _after_criterion(self, _m: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         if self.paused or not torch.is_grad_enabled() or not isinstance(output, torch.Tensor):
             return
+        if self.armed and self.seen.loss_output is None and inputs and isinstance(inputs[0], torch.Tensor):
+            mismatch = loss_mismatch(self.criterion, inputs[0])
+            if mismatch is not None:
+                self.seen.loss_output = (self.seen.step, mismatch)
         self.take_loss(output, inputs[1] if len(inputs) > 1 else None)
 
     def take_loss(self, loss: torch.Tensor, y: torch.Tensor | None = None) -> None:
@@ -517,6 +530,56 @@ class Observer:
             return {"where": "the loss", "detail": "the model's outputs are finite; the loss computed from them "
                                                     "is NaN/Inf (a log or a division of 0?)"}
         return {"where": "the model's output", "detail": "the model's output holds NaN/Inf"}
+
+
+def unregistered_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Leaf tensors that require gradients but are not the model's parameters, by name: plain tensor
+    attributes (``self.w = torch.randn(..., requires_grad=True)`` instead of ``nn.Parameter``) and the
+    parameters of modules kept in a Python list, tuple or dict (instead of ``nn.ModuleList`` / ``ModuleDict``),
+    one container deep. ``model.parameters()`` leaves them out, and so does an optimizer built from it."""
+    owned = {id(p) for p in model.parameters()}
+    registered = {id(m) for m in model.modules()}
+    found: dict[str, torch.Tensor] = {}
+
+    def take(name: str, value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            if value.requires_grad and value.is_leaf and id(value) not in owned:
+                found.setdefault(name, value)
+                owned.add(id(value))
+        elif isinstance(value, nn.Module) and id(value) not in registered:
+            for p_name, p in value.named_parameters():
+                take(f"{name}.{p_name}", p)
+
+    for prefix, module in model.named_modules():
+        for attr, value in vars(module).items():
+            name = f"{prefix}.{attr}" if prefix else attr
+            if isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    take(f"{name}[{i}]", item)
+            elif isinstance(value, dict) and attr not in ("_parameters", "_buffers", "_modules"):
+                for key, item in value.items():
+                    take(f"{name}[{key!r}]", item)
+            else:
+                take(name, value)
+    return found
+
+
+def loss_mismatch(criterion: nn.Module, scores: torch.Tensor) -> str | None:
+    """What is wrong with giving ``scores`` to ``criterion``, or None: probabilities (rows in [0, 1] summing
+    to 1) into ``CrossEntropyLoss``, which applies log-softmax itself; values in [0, 1] into ``NLLLoss``, which
+    expects log-probabilities (all <= 0)."""
+    if not scores.is_floating_point() or scores.dim() < 2 or scores.shape[1] < 2 or not scores.numel():
+        return None
+    if isinstance(criterion, nn.CrossEntropyLoss) and are_probabilities(scores, 1):
+        return ("the scores given to CrossEntropyLoss are already probabilities (each row in [0, 1], summing to "
+                "1): it applies log-softmax again, so its inputs span at most 1 and the loss can barely fall "
+                "(a softmax at the end of the model?)")
+    if isinstance(criterion, nn.NLLLoss):
+        s = scores.detach()
+        if bool(((s >= 0) & (s <= 1)).all()) and bool((s > 0).any()):
+            return ("NLLLoss is given values in [0, 1], probabilities, where it expects log-probabilities "
+                    "(all <= 0): it then maximizes the wrong quantity (a softmax where log_softmax was meant?)")
+    return None
 
 
 def _frozen(m: nn.Module) -> bool:

@@ -30,6 +30,13 @@ section says so again):
   0.5, their means spanning more than half their average, and no progress (the loss still above
   half its start and the last window not 10% below the first of the six). The start is the first
   loss or the first window's median, whichever is lower.
+* parameters: *not in the optimizer* when a gradient arrives at a tensor no optimizer group holds, the
+  model's parameters and also tensors the model does not register (plain tensor attributes, layers in a
+  Python list; added after the held-out set missed a head kept as plain tensors).
+* loss/output (TheDeepChecker's redundant softmax; the doctor's ``loss-output``): at a check, the rows given
+  to ``CrossEntropyLoss`` are probabilities (in [0, 1] to 1e-4, summing to 1 to 1e-3), or those given to
+  ``NLLLoss`` all lie in [0, 1]; needs the ``criterion`` (added after the benchmark's runs had missed two
+  softmax-into-cross-entropy loops, whose labels say ``loss-flat``).
 * input scale: the first Linear/Conv layer's input with RMS above 10, largest value above 100
   (raw 8-bit pixels), or RMS below 0.01 (inputs normalized twice).
 * labels (batches of at least 8 with class labels): *constant* when the last 10 batches all hold
@@ -135,9 +142,27 @@ def _grad_accumulation(seen: Seen, final: bool) -> Finding | None:
 def _not_in_optimizer(seen: Seen, final: bool) -> Finding | None:
     if not seen.orphans:
         return None
+    loose = [n for n in seen.orphans if n in seen.unregistered]
+    if not loose:
+        return Finding("not-in-optimizer", seen.checks[-1],
+                       f"{len(seen.orphans)} parameter(s) get gradients but are in no optimizer group: "
+                       f"{_names(seen.orphans)}", numbers={"parameters": seen.orphans})
     return Finding("not-in-optimizer", seen.checks[-1],
-                   f"{len(seen.orphans)} parameter(s) get gradients but are in no optimizer group: "
-                   f"{_names(seen.orphans)}", numbers={"parameters": seen.orphans})
+                   f"{len(seen.orphans)} tensor(s) get gradients but are in no optimizer group: {_names(seen.orphans)}; "
+                   f"{_names(loose)} {'is' if len(loose) == 1 else 'are'} not registered with the model (a plain "
+                   "tensor instead of an nn.Parameter, or a layer in a Python list), so model.parameters() leaves "
+                   f"{'it' if len(loose) == 1 else 'them'} out",
+                   advice="Make such tensors nn.Parameter(...) and keep layers in nn.ModuleList / nn.ModuleDict, "
+                          "then build the optimizer from model.parameters().",
+                   numbers={"parameters": seen.orphans, "unregistered": loose})
+
+
+@rule("loss-output")
+def _loss_output(seen: Seen, final: bool) -> Finding | None:
+    if seen.loss_output is None:
+        return None
+    step, what = seen.loss_output
+    return Finding("loss-output", step, what)
 
 
 @rule("never-updated")

@@ -29,10 +29,10 @@ import torch.nn.functional as F
 
 from trainlab.doctor.base import Verdict, fmt, register
 from trainlab.doctor.patient import Patient
+from trainlab.losses import are_probabilities
 
 REDUCTION_EXAMPLES = 64
 REDUCTION_TOLERANCE = 0.02
-PROBABILITY_TOLERANCE = 1e-4
 SAME_LOSS = 1e-4  # relative difference under which two loss values are the same formula
 
 _REGRESSIONS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
@@ -62,11 +62,6 @@ def _same(a: float, b: float) -> bool:
     return math.isfinite(a) and math.isfinite(b) and abs(a - b) <= SAME_LOSS * max(abs(a), abs(b), 1e-12)
 
 
-def _probabilities(s: torch.Tensor, dim: int) -> bool:
-    inside = bool(((s >= -PROBABILITY_TOLERANCE) & (s <= 1 + PROBABILITY_TOLERANCE)).all())
-    return inside and bool(((s.sum(dim) - 1).abs() <= 1e-3).all())
-
-
 @register("loss-output", "Loss fits the outputs: sign, softmax once and on the class axis, a classification loss")
 def check_loss_output(p: Patient) -> Verdict:
     s, y = _scores(p, "loss-output")
@@ -79,7 +74,7 @@ def check_loss_output(p: Patient) -> Verdict:
                        {"loss": float(loss.detach())})
     (grad,) = torch.autograd.grad(loss, scores)
     right = float(grad.gather(1, y.view(-1, 1)).mean())
-    rows, columns = _probabilities(s, 1), _probabilities(s, 0) and len(y) > 1
+    rows, columns = are_probabilities(s, 1), are_probabilities(s, 0) and len(y) > 1
     cross_entropy = p.loss_name == "softmax" or _same(float(loss.detach()), float(F.cross_entropy(s, y)))
     numbers = {"mean_grad_right_class": right, "rows_are_probabilities": rows,
                "columns_are_probabilities": columns, "loss_is_cross_entropy_on_scores": cross_entropy}
