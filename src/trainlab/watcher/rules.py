@@ -148,7 +148,8 @@ def _not_in_optimizer(seen: Seen, final: bool) -> Finding | None:
                        f"{len(seen.orphans)} parameter(s) get gradients but are in no optimizer group: "
                        f"{_names(seen.orphans)}", numbers={"parameters": seen.orphans})
     return Finding("not-in-optimizer", seen.checks[-1],
-                   f"{len(seen.orphans)} tensor(s) get gradients but are in no optimizer group: {_names(seen.orphans)}; "
+                   f"{len(seen.orphans)} tensor(s) get gradients but are in no optimizer group: "
+                   f"{_names(seen.orphans)}; "
                    f"{_names(loose)} {'is' if len(loose) == 1 else 'are'} not registered with the model (a plain "
                    "tensor instead of an nn.Parameter, or a layer in a Python list), so model.parameters() leaves "
                    f"{'it' if len(loose) == 1 else 'them'} out",

@@ -46,13 +46,13 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "saturated": ("input-scale",),
     "exploding-gradient": ("input-scale",),
     "dead-relu": ("diverging", "input-scale"),
-    "loss-flat": ("loss-output", "not-in-optimizer", "never-updated", "frozen-by-mistake", "grad-accumulation", "constant-labels",
-                  "unshuffled", "lr-schedule", "diverging", "vanishing-gradient", "saturated", "dead-relu",
-                  "update-ratio", "input-scale"),
+    "loss-flat": ("loss-output", "not-in-optimizer", "never-updated", "frozen-by-mistake", "grad-accumulation",
+                  "constant-labels", "unshuffled", "lr-schedule", "diverging", "vanishing-gradient", "saturated",
+                  "dead-relu", "update-ratio", "input-scale"),
     "loss-oscillating": ("grad-accumulation", "update-ratio"),
     "diverging": ("grad-accumulation", "unshuffled", "input-scale"),
-    "update-ratio": ("loss-output", "not-in-optimizer", "never-updated", "grad-accumulation", "lr-schedule", "dead-relu",
-                     "vanishing-gradient"),
+    "update-ratio": ("loss-output", "not-in-optimizer", "never-updated", "grad-accumulation", "lr-schedule",
+                     "dead-relu", "vanishing-gradient"),
     "never-updated": ("dead-relu", "frozen-by-mistake"),
 }
 """For a finding, the findings that would explain it, most direct first: shown as its cause, not as a second alarm."""
