@@ -13,7 +13,8 @@ from common import CASES, Case
 
 from trainlab.watcher import CATALOGUE, Finding
 
-MODULES = ("cases_loop", "cases_numerics", "cases_data", "cases_healthy", "cases_heldout", "cases_blind2")
+MODULES = ("cases_loop", "cases_numerics", "cases_data", "cases_healthy", "cases_heldout", "cases_blind2",
+           "cases_blind3")
 
 
 def all_cases(only: str | None = None) -> list[Case]:
