@@ -232,6 +232,27 @@ def random_labels(buggy: bool) -> Watcher:
     return train(m, sgd(m), stream, steps=60, every=30)
 
 
+def other_split_stream(buggy: bool) -> Any:
+    # 60 batches of 32 see each example once: random labels cannot be memorized
+    x, y = blobs(1920)
+    _, elsewhere = blobs(1920, seed=1)  # another split's labels: independent of these inputs
+    return batches(x, elsewhere if buggy else y, 32)
+
+
+def overconfident_net() -> nn.Sequential:
+    m = net()
+    with torch.no_grad():
+        m[-1].weight.mul_(8.0)  # a loss at initialization well above log(3)
+    return m
+
+
+@case("loss-flat", "labels of another split, with a loss that starts above chance and falls to it")
+def other_split_labels(buggy: bool) -> Watcher:
+    # the fall to chance is more than the 5% the first flat rule asks; the labels' entropy is the floor
+    m = overconfident_net()
+    return train(m, sgd(m, 0.02), other_split_stream(buggy), steps=60, every=30)
+
+
 @case("loss-output", "a softmax at the end of the model, then CrossEntropyLoss")
 def softmax_into_cross_entropy(buggy: bool) -> Watcher:
     m = net()
@@ -447,6 +468,30 @@ def test_a_mismatched_loss_explains_a_flat_loss() -> None:
 
 
 # -- the evidence, against numbers computed here --------------------------------------------------------
+def test_a_loss_no_lower_than_the_label_entropy_is_flat() -> None:
+    losses: list[float] = []
+    m = overconfident_net()
+    w = train(m, sgd(m, 0.02), other_split_stream(True), steps=60, every=30, losses=losses)
+    assert statistics.fmean(losses[-10:]) < 0.95 * statistics.median(losses[:10])  # it fell, more than 5%
+    flat = finding(w, "loss-flat")
+    seen = [y for _, y in itertools.islice(other_split_stream(True), 60)][-50:]  # the watcher keeps 50 batches
+    counts = torch.bincount(torch.cat(seen)).double()
+    p = counts / counts.sum()
+    assert flat.numbers["label_entropy"] == pytest.approx(float(-(p * p.log()).sum()), rel=1e-6)
+    assert flat.numbers["best_window"] >= 0.95 * flat.numbers["label_entropy"]
+
+
+def test_soft_targets_are_not_judged_against_the_label_entropy() -> None:
+    # targets (0.4, 0.3, 0.3) around the true class: the loss cannot fall below their own entropy, 1.09
+    # nats, which is above 95% of the hard labels' (log 3 = 1.10); the model still learns the classes
+    x, y = blobs(384)
+    soft = ((xb, F.one_hot(yb, 3).float() * 0.1 + 0.3) for xb, yb in batches(x, y, 32))
+    m = overconfident_net()
+    w = train(m, sgd(m, 0.02), soft, steps=60, every=30)
+    assert "loss-flat" not in ids(w)
+    assert float((m(x).argmax(1) == y).float().mean()) > 0.4  # chance is 1/3
+
+
 def test_non_finite_names_the_loss() -> None:
     found = finding(log_zero_in_loss(True), "non-finite")
     assert (found.step, found.numbers["where"]) == (0, "the loss")

@@ -116,6 +116,7 @@ class Seen:
     total_steps: int | None = None  # how long the run will be, when the loop says so
     update_layers: set[str] | None = None  # probed layers whose weights the counted optimizer steps
     labels: deque = field(default_factory=lambda: deque(maxlen=LABEL_WINDOW))
+    class_loss: bool = False  # the criterion is a mean cross-entropy (or NLL), in nats, over class labels
     input_scale: deque = field(default_factory=lambda: deque(maxlen=RECENT_RECORDS))  # (step, rms, max |x|)
     carried: list[tuple[int, str, float, float]] = field(default_factory=list)  # (step, param, |old|, |new|)
     grad_norms: dict[str, float] = field(default_factory=dict)  # at the last check
@@ -161,7 +162,8 @@ class Observer:
                  total_steps: int | None = None, distributions_every: int = DISTRIBUTIONS_EVERY) -> None:
         self.model, self.optimizers, self.every, self.probe = model, list(optimizers), every, probe
         self.criterion, self.scheduler, self.on_check, self.sample = criterion, scheduler, on_check, sample
-        self.seen = Seen(scheduler=scheduler, optimizer=self.optimizers[0], total_steps=total_steps)
+        self.seen = Seen(scheduler=scheduler, optimizer=self.optimizers[0], total_steps=total_steps,
+                         class_loss=is_class_loss(criterion))
         self.params = dict(model.named_parameters())
         self.unregistered = unregistered_tensors(model)
         self.seen.unregistered = set(self.unregistered)
@@ -365,6 +367,8 @@ class Observer:
                 self.locate_nonfinite(step, "loss")
         else:
             self._pending.append((step, value))
+        if isinstance(y, torch.Tensor) and y.is_floating_point():
+            self.seen.class_loss = False  # soft targets (mixup, distillation): their own entropy is the floor
         if isinstance(y, torch.Tensor) and (y.device.type == "cpu" or self.due):
             labels = _class_labels(y)
             if labels is not None:
@@ -562,6 +566,13 @@ def unregistered_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
             else:
                 take(name, value)
     return found
+
+
+def is_class_loss(criterion: nn.Module | None) -> bool:
+    """Whether ``criterion`` is a plain mean cross-entropy over class labels (``CrossEntropyLoss`` or
+    ``NLLLoss`` with neither class weights nor a sum), whose value can be read against label entropy."""
+    return (isinstance(criterion, (nn.CrossEntropyLoss, nn.NLLLoss)) and criterion.reduction == "mean"
+            and criterion.weight is None)
 
 
 def loss_mismatch(criterion: nn.Module, scores: torch.Tensor) -> str | None:

@@ -29,7 +29,11 @@ section says so again):
   over the last six windows, TheDeepChecker's smoothness (1 - direction changes / changes) below
   0.5, their means spanning more than half their average, and no progress (the loss still above
   half its start and the last window not 10% below the first of the six). The start is the first
-  loss or the first window's median, whichever is lower.
+  loss or the first window's median, whichever is lower. Also *flat*, for a mean ``CrossEntropyLoss`` or
+  ``NLLLoss`` passed as ``criterion``: after 50 steps, no window 5% below the entropy (in nats) of the
+  labels seen, the loss of predicting the class frequencies alone (added after the third held-out set
+  of ``benchmarks/watch`` missed a loop trained on another split's labels, whose loss fell from 2.60 at
+  initialization to chance, 2.30).
 * parameters: *not in the optimizer* when a gradient arrives at a tensor no optimizer group holds, the
   model's parameters and also tensors the model does not register (plain tensor attributes, layers in a
   Python list; added after the held-out set missed a head kept as plain tensors).
@@ -252,11 +256,31 @@ def _loss_flat(seen: Seen, final: bool) -> Finding | None:
         return None
     best = seen.loss_windows.best
     if first == 0 or best < first - FLAT_DROP * abs(first):
-        return None
+        return _no_better_than_prior(seen, windows[-1][0], best)
     return Finding("loss-flat", windows[-1][0],
                    f"after {windows[-1][0] + 1} steps the training loss has not fallen {FLAT_DROP:.0%} below where "
                    f"it started (first {WINDOW} steps' median {first:.4g}; best {WINDOW}-step mean {best:.4g})",
                    numbers={"first_window": first, "best_window": best, "steps": windows[-1][0] + 1})
+
+
+def _no_better_than_prior(seen: Seen, step: int, best: float) -> Finding | None:
+    """A cross-entropy no lower than the entropy of the labels themselves (what predicting the class
+    frequencies, whatever the input, achieves) has learned nothing from the inputs, however far it fell
+    from an initialization that started above that level."""
+    if not seen.class_loss or not seen.labels:
+        return None
+    counts: dict[int, int] = {}
+    for batch in seen.labels:
+        for label, n in batch.counts.items():
+            counts[label] = counts.get(label, 0) + n
+    prior = label_bits(counts) * math.log(2)
+    if len(counts) < 2 or best < (1 - FLAT_DROP) * prior:
+        return None
+    return Finding("loss-flat", step,
+                   f"after {step + 1} steps the best {WINDOW}-step mean of the loss, {best:.4g}, is no lower than "
+                   f"{prior:.4g} nats, the loss of predicting the label frequencies whatever the input: nothing "
+                   "has been learned from the inputs yet",
+                   numbers={"best_window": best, "label_entropy": prior, "steps": step + 1})
 
 
 @rule("loss-oscillating")
