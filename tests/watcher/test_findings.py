@@ -336,6 +336,19 @@ def updates_too_large(buggy: bool, **spies: Any) -> Watcher:
     return train(m, opt, data(), steps=2, every=1, **spies)
 
 
+def left_behind_net() -> nn.Sequential:
+    return mlp(12, 32, 32, 32, 3)  # four Linear layers: one against the median of three
+
+
+@case("update-ratio", "one layer's parameter group at 1e-4 of the others' learning rate")
+def one_layer_left_behind(buggy: bool, **spies: Any) -> Watcher:
+    m = left_behind_net()
+    first, *rest = [layer for layer in m if isinstance(layer, nn.Linear)]
+    opt = torch.optim.SGD([{"params": first.parameters(), "lr": 1e-5 if buggy else 0.1},
+                           {"params": [p for layer in rest for p in layer.parameters()]}], lr=0.1)
+    return train(m, opt, data(), steps=STEPS, **spies)
+
+
 # -- the schedule and the data --------------------------------------------------------------------
 def stepped(per_batch: bool, *, calls: bool = True, own: bool = True) -> Watcher:
     """StepLR(step_size=2, gamma=0.5) over 3 epochs of 12 batches (36 steps: the per-batch rule needs 20)."""
@@ -558,7 +571,7 @@ class Updates:
     """The median over Linear layers of ||W_after - W_before|| / ||W_before|| at one step, in float64."""
 
     def __init__(self, step: int) -> None:
-        self.step, self.before, self.median = step, [], math.nan
+        self.step, self.before, self.median, self.ratios = step, [], math.nan, []
 
     def weights(self, m: nn.Module) -> list[torch.Tensor]:
         return [l.weight.detach().double().clone() for l in m.modules() if isinstance(l, nn.Linear)]
@@ -569,8 +582,8 @@ class Updates:
 
     def after_step(self, m: nn.Module, step: int) -> None:
         if step == self.step:
-            self.median = statistics.median(float((a - b).norm() / b.norm())
-                                            for a, b in zip(self.weights(m), self.before))
+            self.ratios = [float((a - b).norm() / b.norm()) for a, b in zip(self.weights(m), self.before)]
+            self.median = statistics.median(self.ratios)
 
 
 @pytest.mark.parametrize("run, step", [(updates_too_small, 10), (updates_too_large, 1)])
@@ -580,6 +593,17 @@ def test_update_ratio_median(run: Callable[..., Watcher], step: int) -> None:
     assert found.step == step
     assert found.numbers["median"] == pytest.approx(spy.median, rel=1e-3)
     assert found.numbers["suggested_factor"] == pytest.approx(1e-3 / spy.median, rel=1e-3)
+
+
+def test_update_ratio_names_the_layer_left_behind() -> None:
+    spy = Updates(STEPS - 1)
+    found = finding(one_layer_left_behind(True, after_backward=spy.after_backward, after_step=spy.after_step),
+                    "update-ratio")
+    first, *others = spy.ratios
+    names = [n for n, layer in left_behind_net().named_modules() if isinstance(layer, nn.Linear)]
+    assert found.numbers["layer"] == names[0] and found.numbers["direction"] == "spread"
+    assert found.numbers["ratio"] == pytest.approx(first, rel=1e-3)
+    assert found.numbers["median"] == pytest.approx(statistics.median(others), rel=1e-3)
 
 
 def test_lr_schedule_counts_the_calls() -> None:
