@@ -50,7 +50,7 @@ CATALOGUE: dict[str, Kind] = {k.id: k for k in (
     Kind("diverging", "The loss grows instead of falling",
          "Lower the learning rate (by 3-10x), or clip gradients (torch.nn.utils.clip_grad_norm_).",
          "trainlab's divergence rule (3x the initial loss); AUTOTRAINER: explode"),
-    Kind("loss-flat", "The loss does not fall",
+    Kind("loss-flat", "The loss does not fall, or stays no lower than predicting the label frequencies",
          "Raise the learning rate, check that the loss and the labels belong together, and that the "
          "parameters are updated (see the other findings).",
          "AUTOTRAINER (ICSE 2021): slow convergence; DeepDiagnosis: loss not decreasing"),
@@ -76,7 +76,7 @@ CATALOGUE: dict[str, Kind] = {k.id: k for k in (
     Kind("saturated", "Most units of a tanh or sigmoid layer sit in its flat part",
          "Use Glorot initialization, standardized inputs, batch normalization, or ReLU.",
          "Glorot & Bengio (2010); DeepDiagnosis: saturated activation"),
-    Kind("update-ratio", "Updates far from about 1e-3 of the weights' size",
+    Kind("update-ratio", "Updates far from about 1e-3 of the weights' size, overall or in one layer",
          "Scale the learning rate by about the factor the evidence gives.",
          "CS231n (babysitting the learning process): ||dW|| / ||W|| about 1e-3"),
     Kind("lr-schedule", "A learning-rate schedule that does not do what it should",
