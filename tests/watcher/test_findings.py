@@ -494,6 +494,21 @@ def test_a_loss_no_lower_than_the_label_entropy_is_flat() -> None:
     assert flat.numbers["best_window"] >= 0.95 * flat.numbers["label_entropy"]
 
 
+def test_ignored_targets_are_not_counted_in_the_label_entropy() -> None:
+    # a third of the targets are padding (ignore_index): the loss never sees them, nor may its floor
+    def padded(stream: Any) -> Any:
+        for x, y in stream:
+            y = y.clone()
+            y[::3] = -100
+            yield x, y
+    m = overconfident_net()
+    w = train(m, sgd(m, 0.02), padded(other_split_stream(True)), steps=60, every=30)
+    seen = [y[y != -100] for _, y in itertools.islice(padded(other_split_stream(True)), 60)][-50:]
+    p = torch.bincount(torch.cat(seen)).double()
+    p = p / p.sum()
+    assert finding(w, "loss-flat").numbers["label_entropy"] == pytest.approx(float(-(p * p.log()).sum()), rel=1e-6)
+
+
 def test_soft_targets_are_not_judged_against_the_label_entropy() -> None:
     # targets (0.4, 0.3, 0.3) around the true class: the loss cannot fall below their own entropy, 1.09
     # nats, which is above 95% of the hard labels' (log 3 = 1.10); the model still learns the classes

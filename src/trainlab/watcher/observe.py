@@ -117,6 +117,7 @@ class Seen:
     update_layers: set[str] | None = None  # probed layers whose weights the counted optimizer steps
     labels: deque = field(default_factory=lambda: deque(maxlen=LABEL_WINDOW))
     class_loss: bool = False  # the criterion is a mean cross-entropy (or NLL), in nats, over class labels
+    ignored_label: int | None = None  # the criterion's ignore_index: such targets are not classes
     input_scale: deque = field(default_factory=lambda: deque(maxlen=RECENT_RECORDS))  # (step, rms, max |x|)
     carried: list[tuple[int, str, float, float]] = field(default_factory=list)  # (step, param, |old|, |new|)
     grad_norms: dict[str, float] = field(default_factory=dict)  # at the last check
@@ -163,7 +164,7 @@ class Observer:
         self.model, self.optimizers, self.every, self.probe = model, list(optimizers), every, probe
         self.criterion, self.scheduler, self.on_check, self.sample = criterion, scheduler, on_check, sample
         self.seen = Seen(scheduler=scheduler, optimizer=self.optimizers[0], total_steps=total_steps,
-                         class_loss=is_class_loss(criterion))
+                         class_loss=is_class_loss(criterion), ignored_label=getattr(criterion, "ignore_index", None))
         self.params = dict(model.named_parameters())
         self.unregistered = unregistered_tensors(model)
         self.seen.unregistered = set(self.unregistered)

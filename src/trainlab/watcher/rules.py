@@ -280,7 +280,8 @@ def _no_better_than_prior(seen: Seen, step: int, best: float) -> Finding | None:
     counts: dict[int, int] = {}
     for batch in seen.labels:
         for label, n in batch.counts.items():
-            counts[label] = counts.get(label, 0) + n
+            if label != seen.ignored_label:  # padding targets (ignore_index) are no class of the loss
+                counts[label] = counts.get(label, 0) + n
     prior = label_bits(counts) * math.log(2)
     if len(counts) < 2 or best < (1 - FLAT_DROP) * prior:
         return None
