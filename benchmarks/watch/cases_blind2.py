@@ -12,7 +12,7 @@ a few thousand MNIST / Fashion-MNIST images.
 from __future__ import annotations
 
 import torch
-from common import EVERY, STEPS, SmallCNN, batches, case, epochs, images, mlp
+from common import EVERY, STEPS, BasicBlock, SmallCNN, batches, case, epochs, images, mlp
 from torch import nn
 
 from trainlab.watcher import Watcher, watch
@@ -70,28 +70,13 @@ class LeNet(nn.Module):
         return self.fc2(torch.relu(self.fc1(self.features(x).flatten(1))))
 
 
-class Block(nn.Module):
-    """A basic residual block: conv-BN-ReLU-conv-BN plus the identity, then ReLU."""
-
-    def __init__(self, c: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.relu(self.bn1(self.conv1(x)))
-        return torch.relu(x + self.bn2(self.conv2(y)))
-
-
 class TinyResNet(nn.Module):
     """A stride-2 conv stem with BN, two residual blocks, global average pooling, a linear head."""
 
     def __init__(self, c: int = 16) -> None:
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(1, c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU())
-        self.blocks = nn.Sequential(Block(c), Block(c))
+        self.blocks = nn.Sequential(BasicBlock(c), BasicBlock(c))
         self.head = nn.Linear(c, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

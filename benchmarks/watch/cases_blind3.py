@@ -41,7 +41,7 @@ from __future__ import annotations
 import copy
 
 import torch
-from common import EVERY, STEPS, SmallCNN, batches, case, epochs, images, mlp
+from common import EVERY, STEPS, BasicBlock, SmallCNN, batches, case, epochs, images, mlp
 from torch import nn
 
 from trainlab.watcher import Watcher, watch
@@ -62,21 +62,6 @@ class ConvNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
-
-
-class BasicBlock(nn.Module):
-    """torchvision-style basic block: ``conv1``-``bn1``-ReLU-``conv2``-``bn2`` plus the identity, ReLU."""
-
-    def __init__(self, c: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.bn1(self.conv1(x)))
-        return torch.relu(x + self.bn2(self.conv2(out)))
 
 
 class MiniResNet(nn.Module):

@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 
 import torch
-from common import EVERY, STEPS, SmallCNN, batches, case, epochs, images, mlp
+from common import EVERY, STEPS, BasicBlock, SmallCNN, batches, case, epochs, images, mlp
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset, random_split
 
@@ -61,31 +61,16 @@ from trainlab.watcher import Watcher, watch
 
 
 # -- small models the loops share --------------------------------------------------------------
-class ResBlock(nn.Module):
-    """conv-BN-ReLU-conv-BN plus the identity, then ReLU."""
-
-    def __init__(self, c: int) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = torch.relu(self.bn1(self.conv1(x)))
-        return torch.relu(x + self.bn2(self.conv2(out)))
-
-
 class ResNetTiny(nn.Module):
     """A stem (conv-BN-ReLU, stride 2), two residual stages (the second one strided), global pooling, ``fc``."""
 
     def __init__(self, c: int = 16) -> None:
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(1, c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU())
-        self.stage1 = ResBlock(c)
+        self.stage1 = BasicBlock(c)
         self.down = nn.Sequential(nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(2 * c),
                                   nn.ReLU())
-        self.stage2 = ResBlock(2 * c)
+        self.stage2 = BasicBlock(2 * c)
         self.fc = nn.Linear(2 * c, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

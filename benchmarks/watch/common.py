@@ -149,6 +149,22 @@ class SmallCNN(nn.Module):
         return self.head(self.dropout(self.features(x).flatten(1)))
 
 
+class BasicBlock(nn.Module):
+    """A residual basic block as in torchvision's ResNet: ``conv1``-``bn1``-ReLU-``conv2``-``bn2`` plus the
+    identity, then ReLU (``c`` channels in and out, no downsampling)."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(x + self.bn2(self.conv2(out)))
+
+
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     """Accuracy of ``model`` on ``(x, y)`` as it is (the caller chooses train or eval mode)."""
     with torch.no_grad():
