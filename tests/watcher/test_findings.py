@@ -279,6 +279,20 @@ def heavy_momentum(buggy: bool) -> Watcher:
     return train(m, opt, itertools.repeat((x, y)), steps=70, criterion=nn.MSELoss())
 
 
+def swinging(buggy: bool, losses: list[float] | None = None) -> Watcher:
+    # softmax regression on fresh batches at a rate 250x too high: each step overshoots on the batch it
+    # saw, so the loss jumps from batch to batch; its 10-step means drift rather than turn (70 steps)
+    x, y = blobs(70 * 32, seed=2)
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(12, 3))
+    return train(m, sgd(m, 25.0 if buggy else 0.1), batches(x, y, 32), steps=70, losses=losses)
+
+
+@case("loss-oscillating", "a learning rate 250x too high: the loss jumps from one batch to the next")
+def swinging_between_batches(buggy: bool) -> Watcher:
+    return swinging(buggy)
+
+
 # -- inside the network ----------------------------------------------------------------------------
 # The gradient-spread rules look at the weights' gradients at two checks in a row: every=1, 2 steps,
 # so training has no time to change the spread that the initialization sets.
@@ -619,6 +633,15 @@ def test_update_ratio_names_the_layer_left_behind() -> None:
     assert found.numbers["layer"] == names[0] and found.numbers["direction"] == "spread"
     assert found.numbers["ratio"] == pytest.approx(first, rel=1e-3)
     assert found.numbers["median"] == pytest.approx(statistics.median(others), rel=1e-3)
+
+
+def test_a_swing_between_steps_is_measured_on_the_last_30_losses() -> None:
+    losses: list[float] = []
+    found = finding(swinging(True, losses), "loss-oscillating")
+    last = losses[-30:]
+    change = statistics.fmean(abs(b - a) for a, b in zip(last, last[1:]))
+    assert found.numbers["step_change"] == pytest.approx(change, rel=1e-6)
+    assert found.numbers["swing"] == pytest.approx(change / statistics.fmean(last), rel=1e-6)
 
 
 def test_lr_schedule_counts_the_calls() -> None:

@@ -36,11 +36,16 @@ section says so again):
   over the last six windows, TheDeepChecker's smoothness (1 - direction changes / changes) below
   0.5, their means spanning more than half their average, and no progress (the loss still above
   half its start and the last window not 10% below the first of the six). The start is the first
-  loss or the first window's median, whichever is lower. Also *flat*, for a mean ``CrossEntropyLoss`` or
-  ``NLLLoss`` passed as ``criterion``: after 50 steps, no window 5% below the entropy (in nats) of the
-  labels seen, the loss of predicting the class frequencies alone (added after the third held-out set
-  of ``benchmarks/watch`` missed a loop trained on another split's labels, whose loss fell from 2.60 at
-  initialization to chance, 2.30).
+  loss or the first window's median, whichever is lower. Also *oscillating* when, over the last 30 steps,
+  consecutive losses differ by more than half their mean on average (``SWING`` applied to steps) with
+  the same no-progress test (added after the third and fourth held-out sets of ``benchmarks/watch``
+  missed loops whose loss swings between batches while their 10-step means drift; measured in plain
+  torch on that benchmark's loops whose loss makes no progress: 0.51-1.96 on the swinging and
+  diverging ones, at most 0.16 on every other, correct loops at most 0.08). Also *flat*, for a mean
+  ``CrossEntropyLoss`` or ``NLLLoss`` passed as ``criterion``: after 50 steps, no window 5% below the
+  entropy (in nats) of the labels seen, the loss of predicting the class frequencies alone (added after
+  the third held-out set of ``benchmarks/watch`` missed a loop trained on another split's labels,
+  whose loss fell from 2.60 at initialization to chance, 2.30).
 * parameters: *not in the optimizer* when a gradient arrives at a tensor no optimizer group holds, the
   model's parameters and also tensors the model does not register (plain tensor attributes, layers in a
   Python list; added after the held-out set missed a head kept as plain tensors).
@@ -96,6 +101,7 @@ UPDATE_BAND = (1e-5, 1e-1)
 UPDATE_SPREAD = 100.0
 DIVERGENCE_FACTOR, FLAT_AFTER, FLAT_DROP = 3.0, 50, 0.05
 OSCILLATION_WINDOWS, SMOOTHNESS, SWING = 6, 0.5, 0.5
+STEP_SWING_STEPS = 30
 INPUT_RMS_HIGH, INPUT_MAX_HIGH, INPUT_RMS_LOW = 10.0, 100.0, 0.01
 MIN_LABEL_BATCH, CONSTANT_BATCHES = 8, 10
 PER_BATCH_SCHEDULES = ("OneCycleLR", "CyclicLR")
@@ -313,7 +319,25 @@ def _loss_oscillating(seen: Seen, final: bool) -> Finding | None:
                        f"direction {turns} times in {len(changes)} and span {swing:.0%} of their mean "
                        f"({min(recent):.3g} to {max(recent):.3g}), without falling",
                        numbers={"window_means": recent, "smoothness": smoothness, "swing": swing})
-    return None
+    return _swinging_between_steps(seen, start)
+
+
+def _swinging_between_steps(seen: Seen, start: float) -> Finding | None:
+    """A swing from one batch to the next that window means average out: over the last ``STEP_SWING_STEPS``
+    losses, consecutive ones differing by more than ``SWING`` of their mean on average, without falling."""
+    last = [v for _, v in seen.losses[-STEP_SWING_STEPS:]]
+    if len(last) < STEP_SWING_STEPS or not all(math.isfinite(v) for v in last):
+        return None
+    mean = statistics.fmean(last)
+    change = statistics.fmean(abs(b - a) for a, b in zip(last, last[1:]))
+    third = STEP_SWING_STEPS // 3
+    stuck = mean > 0.5 * start and statistics.fmean(last[-third:]) > 0.9 * statistics.fmean(last[:third])
+    if mean <= 0 or change <= SWING * mean or not stuck:
+        return None
+    return Finding("loss-oscillating", seen.losses[-1][0],
+                   f"over the last {STEP_SWING_STEPS} steps the loss changed by {change:.3g} from one step to the next "
+                   f"on average, {change / mean:.0%} of its mean {mean:.3g}, without falling",
+                   numbers={"step_change": change, "mean": mean, "swing": change / mean})
 
 
 # -- inside the network -------------------------------------------------------------------------

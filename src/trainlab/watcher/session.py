@@ -49,7 +49,7 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "loss-flat": ("loss-output", "not-in-optimizer", "never-updated", "frozen-by-mistake", "grad-accumulation",
                   "constant-labels", "unshuffled", "lr-schedule", "diverging", "vanishing-gradient",
                   "exploding-gradient", "saturated", "dead-relu", "update-ratio", "input-scale"),
-    "loss-oscillating": ("grad-accumulation", "update-ratio"),
+    "loss-oscillating": ("grad-accumulation", "diverging", "update-ratio"),
     "diverging": ("grad-accumulation", "unshuffled", "input-scale"),
     "update-ratio": ("loss-output", "not-in-optimizer", "never-updated", "grad-accumulation", "lr-schedule",
                      "dead-relu", "vanishing-gradient"),
