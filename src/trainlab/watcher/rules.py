@@ -87,13 +87,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Callable
+from typing import Callable, Iterable
 
 from trainlab.loop.records import is_diverging
 from trainlab.probe.records import ProbeRecord
 from trainlab.probe.stats import RELU_FAMILY, SATURATING
 from trainlab.watcher.findings import Finding
-from trainlab.watcher.observe import WINDOW, Seen, label_bits
+from trainlab.watcher.observe import WINDOW, LabelBatch, Seen, label_bits
 
 VANISH, EXPLODE, GROWTH, GRAD_RMS_HIGH = 1e-3, 100.0, 1e3, 10.0
 DEAD, SATURATED = 0.7, 0.5
@@ -283,11 +283,7 @@ def _no_better_than_prior(seen: Seen, step: int, best: float) -> Finding | None:
     from an initialization that started above that level."""
     if not seen.class_loss or not seen.labels:
         return None
-    counts: dict[int, int] = {}
-    for batch in seen.labels:
-        for label, n in batch.counts.items():
-            if label != seen.ignored_label:  # padding targets (ignore_index) are no class of the loss
-                counts[label] = counts.get(label, 0) + n
+    counts = _pooled(seen.labels, ignore=seen.ignored_label)  # padding targets (ignore_index) are no class
     prior = label_bits(counts) * math.log(2)
     if len(counts) < 2 or best < (1 - FLAT_DROP) * prior:
         return None
@@ -527,15 +523,22 @@ def _constant_labels(seen: Seen, final: bool) -> Finding | None:
                    numbers={"batches": len(batches)})
 
 
+def _pooled(batches: Iterable[LabelBatch], ignore: int | None = None) -> dict[int, int]:
+    """The label counts of ``batches`` together (without the label ``ignore``)."""
+    counts: dict[int, int] = {}
+    for batch in batches:
+        for label, n in batch.counts.items():
+            if label != ignore:
+                counts[label] = counts.get(label, 0) + n
+    return counts
+
+
 @rule("unshuffled")
 def _unshuffled(seen: Seen, final: bool) -> Finding | None:
     batches = [b for b in seen.labels if b.size >= MIN_LABEL_BATCH]
     if len(batches) < CONSTANT_BATCHES:
         return None
-    pooled: dict[int, int] = {}
-    for b in batches:
-        for label, count in b.counts.items():
-            pooled[label] = pooled.get(label, 0) + count
+    pooled = _pooled(batches)
     whole = label_bits(pooled)
     within = statistics.fmean(b.bits for b in batches)
     if len(pooled) < 2 or whole < 0.5 or within >= 0.5 * whole:
