@@ -593,10 +593,18 @@ def ok_conv1d_waves() -> Watcher:
       provenance="SGD with Nesterov momentum, weight decay 5e-4 and label smoothing 0.1 (Szegedy et al. 2016), "
                  "the usual image-classification recipe")
 def ok_nesterov_wd_label_smoothing() -> Watcher:
-    """The plain BN CNN on Fashion-MNIST with Nesterov SGD, weight decay 5e-4 and label smoothing 0.1."""
+    """The plain BN CNN on Fashion-MNIST with Nesterov SGD, weight decay 5e-4 and label smoothing 0.1.
+
+    Changed on 2026-12-03, after every benchmark run since this set was written had flagged ``dead-relu``
+    here: as first written (lr 0.05), a plain-torch check (hooks on ``features.6``, the same seed) found 97%
+    of its 32 channels never positive on the batch at step 10, 81% at step 50 and 75% at step 99, and a loss
+    of 1.45 at step 99 against 1.02 at lr 0.01 and 1.05 at 0.02 (no dead channel at either): the draft had
+    the bug the watcher named, so that false alarm was not one. The loop now uses lr 0.01, its label
+    unchanged; this correct loop is no longer blind.
+    """
     x, y = images("fashion-mnist")
     model = SmallCNN()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
     criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
     model.train()
     return train(model, optimizer, criterion, x, y)
