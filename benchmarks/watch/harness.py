@@ -14,7 +14,7 @@ from common import CASES, Case
 from trainlab.watcher import CATALOGUE, Finding
 
 MODULES = ("cases_loop", "cases_numerics", "cases_data", "cases_healthy", "cases_heldout", "cases_blind2",
-           "cases_blind3", "cases_blind4")
+           "cases_blind3", "cases_blind4", "cases_blind5")
 
 
 def all_cases(only: str | None = None) -> list[Case]:
