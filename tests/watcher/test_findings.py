@@ -114,6 +114,27 @@ def layers_in_a_list(buggy: bool) -> Watcher:
     return train(m, sgd(m), data(), steps=STEPS)
 
 
+class CenteredLoss(nn.Module):
+    """Cross-entropy on cosine similarities to class centres that the loss learns itself (CosFace-style)."""
+
+    def __init__(self, features: int, classes: int, scale: float = 10.0) -> None:
+        super().__init__()
+        torch.manual_seed(1)
+        self.centres = nn.Parameter(torch.randn(classes, features))
+        self.scale = scale
+
+    def forward(self, features: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        cosine = F.normalize(features, dim=1) @ F.normalize(self.centres, dim=1).t()
+        return F.cross_entropy(self.scale * cosine, y)
+
+
+@case("not-in-optimizer", "a loss with parameters of its own, left out of the optimizer")
+def loss_with_parameters(buggy: bool) -> Watcher:
+    m, criterion = mlp(12, 32, 16), CenteredLoss(16, 3)
+    params = list(m.parameters()) if buggy else [*m.parameters(), *criterion.parameters()]
+    return train(m, torch.optim.SGD(params, lr=0.1), data(), steps=STEPS, criterion=criterion)
+
+
 class Shifted(nn.Module):
     """An MLP plus a learned output shift, used through ``.detach()`` when ``detach``."""
 
@@ -467,6 +488,12 @@ def test_the_correct_twin_is_clean(c: Case) -> None:
 def test_orphans_are_not_also_called_grad_accumulation() -> None:
     """optimizer.zero_grad() never zeroes an orphan's .grad: not-in-optimizer says so, alone."""
     assert ids(head_after_optimizer(True)) == ["not-in-optimizer"]
+
+
+def test_a_loss_with_parameters_is_named_with_its_fix() -> None:
+    found = finding(loss_with_parameters(True), "not-in-optimizer")
+    assert found.numbers["parameters"] == ["criterion.centres"]
+    assert "criterion.parameters()" in found.advice
 
 
 def test_unregistered_tensors_are_named() -> None:

@@ -168,6 +168,10 @@ class Observer:
         self.params = dict(model.named_parameters())
         self.unregistered = unregistered_tensors(model)
         self.seen.unregistered = set(self.unregistered)
+        # a loss with weights of its own (CosFace / ArcFace class centres, a learned temperature): the optimizer
+        # built on model.parameters() leaves them out
+        self.criterion_params = {f"criterion.{n}": p for n, p in criterion.named_parameters()} \
+            if isinstance(criterion, nn.Module) else {}
         self.modal = [(n, m) for n, m in model.named_modules() if isinstance(m, MODAL)
                       and not (isinstance(m, DROPOUT) and m.p == 0)]
         total = sum(p.numel() for p in self.params.values())
@@ -291,7 +295,7 @@ class Observer:
                 if p.requires_grad and id(p) in self._in_optimizer:
                     self._temporary.append(p.register_hook(self._grad_hook(name, p)))
         self._fresh_orphans = []
-        for name, p in (self.params | self.unregistered).items():
+        for name, p in (self.params | self.unregistered | self.criterion_params).items():
             if p.requires_grad and id(p) not in self._in_optimizer:
                 self._temporary.append(p.register_hook(self._orphan_hook(name)))
         for name, m in self.frozen_modules:

@@ -48,7 +48,9 @@ section says so again):
   whose loss fell from 2.60 at initialization to chance, 2.30).
 * parameters: *not in the optimizer* when a gradient arrives at a tensor no optimizer group holds, the
   model's parameters and also tensors the model does not register (plain tensor attributes, layers in a
-  Python list; added after the held-out set missed a head kept as plain tensors).
+  Python list; added after the held-out set missed a head kept as plain tensors), and the parameters of
+  the ``criterion`` (a loss with weights of its own, such as CosFace's class centres; added after the fifth
+  held-out set of ``benchmarks/watch`` missed one).
 * loss/output (TheDeepChecker's redundant softmax; the doctor's ``loss-output``): at a check, the rows given
   to ``CrossEntropyLoss`` are probabilities (in [0, 1] to 1e-4, summing to 1 to 1e-3), or those given to
   ``NLLLoss`` all lie in [0, 1]; needs the ``criterion`` (added after the benchmark's runs had missed two
@@ -161,6 +163,14 @@ def _not_in_optimizer(seen: Seen, final: bool) -> Finding | None:
     if not seen.orphans:
         return None
     loose = [n for n in seen.orphans if n in seen.unregistered]
+    in_loss = [n for n in seen.orphans if n.startswith("criterion.")]
+    if in_loss and not loose:
+        return Finding("not-in-optimizer", seen.checks[-1],
+                       f"{len(seen.orphans)} parameter(s) get gradients but are in no optimizer group: "
+                       f"{_names(seen.orphans)}; the loss has weights of its own, which model.parameters() leaves out",
+                       advice="Give the optimizer the loss's parameters too: "
+                              "torch.optim.SGD([*model.parameters(), *criterion.parameters()], ...).",
+                       numbers={"parameters": seen.orphans})
     if not loose:
         return Finding("not-in-optimizer", seen.checks[-1],
                        f"{len(seen.orphans)} parameter(s) get gradients but are in no optimizer group: "
