@@ -9,7 +9,20 @@ import torch
 
 from trainlab.errors import UserError
 from trainlab.probe.config import ProbeConfig
-from trainlab.probe.stats import GRADIENT, PERCENTILES, SATURATION_DEFAULTS, Spec, decode, reduce_tensor
+from trainlab.probe.stats import (
+    GRADIENT,
+    PERCENTILES,
+    SATURATION_DEFAULTS,
+    Spec,
+    decode,
+    estimate,
+    moments_of,
+    moments_only,
+    pending,
+    reduce_tensor,
+    resolve,
+    summarize,
+)
 
 
 def _stats(t: torch.Tensor, spec: Spec, bins: int = 20, sample: int = 100_000):
@@ -117,3 +130,44 @@ def test_variance_stays_exact_when_the_mean_dominates():
             s = decode(reduce_tensor(t, GRADIENT, bins=10, host_reads=host_reads).tolist(), GRADIENT, bins=10)
             assert s.mean == pytest.approx(a.mean(), rel=1e-6)
             assert s.var == pytest.approx(a.var(), rel=1e-3)  # float32 deviations of 1e-3 around 1000
+
+
+def test_moments_of_many_samples_at_once_match_float64_and_summarize():
+    """The stacked reduction of a moments-only record gives each sample's own moments and saturated fraction
+    (float64 reference), and falls back to ``summarize`` for a sample holding NaN/Inf."""
+    g = torch.Generator().manual_seed(0)
+    tanh = Spec.for_activation("tanh")
+    samples = [torch.tanh(3 * torch.randn(2048, generator=g) + shift) for shift in (0.0, 1.0, -2.0)]
+    samples.append(torch.randn(500, generator=g))  # another length: its own group
+    bad = torch.randn(2048, generator=g)
+    bad[7] = float("nan")
+    samples.append(bad)
+    specs = [tanh, tanh, tanh, Spec(), Spec()]
+    got = [moments_only(p.scalars, spec) for p, spec in zip(moments_of(samples, specs), specs)]
+    for s, spec, stats in zip(samples[:4], specs, got):
+        ref = s.double()
+        assert stats.mean == pytest.approx(float(ref.mean()), abs=1e-6)
+        assert stats.std == pytest.approx(float(ref.std(unbiased=False)), rel=1e-5)
+        if spec.measures_saturation:
+            truth = float((ref.abs() >= spec.saturation_threshold).double().mean())
+            assert stats.saturated_fraction == pytest.approx(truth, abs=1e-12)
+    alone = moments_only(summarize(bad, Spec(), keep_sample=False).scalars, Spec())
+    assert got[4].nan_count == 1 == alone.nan_count and got[4].mean == pytest.approx(alone.mean)
+
+
+def test_pending_activations_resolve_to_what_estimate_gives_one_at_a_time():
+    g = torch.Generator().manual_seed(1)
+    relu, tanh = Spec.for_activation("relu"), Spec.for_activation("tanh")
+    acts = [(torch.relu(torch.randn(64, 8, 10, 10, generator=g) - 1.5), relu),
+            (torch.tanh(2 * torch.randn(64, 300, generator=g)), tanh),
+            (torch.relu(torch.randn(64, 300, generator=g)), relu)]
+    together = resolve([pending(t, spec, sample=1024) for t, spec in acts])
+    for (t, spec), partial in zip(acts, together):
+        one = moments_only(estimate(t, spec, sample=1024).scalars, spec)
+        both = moments_only(partial.scalars, spec)
+        assert both.mean == pytest.approx(one.mean, rel=1e-5) and both.std == pytest.approx(one.std, rel=1e-5)
+        assert both.dead_fraction == one.dead_fraction and both.saturated_fraction == one.saturated_fraction
+    units = acts[0][0].reshape(64, -1)
+    assert 0 < moments_only(together[0].scalars, relu).dead_fraction < 1
+    assert float((units.amax(0) <= 0).double().mean()) == pytest.approx(
+        moments_only(together[0].scalars, relu).dead_fraction, abs=0.1)

@@ -40,12 +40,16 @@ from trainlab.probe.stats import (
     GRADIENT,
     WEIGHT_RUN,
     Partial,
+    Pending,
     Spec,
     TensorStats,
     decode,
     estimate,
     finish,
+    moments_of,
     moments_only,
+    pending,
+    resolve,
     subsample,
     summarize,
     width,
@@ -95,7 +99,7 @@ class Probe:
     def _reset(self) -> None:
         n = len(self.layers)
         self._distributions = True  # False: this step's record keeps moments and fractions only (begin_step)
-        self._act: list[Partial | None] = [None] * n
+        self._act: list[Partial | Pending | None] = [None] * n
         self._back: list[Partial | None] = [None] * n
         self._wgrad: list[Partial | None] = [None] * n
         self._update: list[torch.Tensor | None] = [None] * n
@@ -115,7 +119,10 @@ class Probe:
                 self._outputs[index] = output
             if self._mode == "capture" or index in self._quiet:
                 return
-            self._act[index] = self._reduce(output, self.specs[index])
+            spec = self.specs[index]
+            # a moments-only record keeps the activation's subsample and reduces all of them at the record
+            self._act[index] = self._reduce(output, spec) if self._distributions else \
+                pending(output, spec, sample=self.config.sample)
             if self._mode == "stream" and output.requires_grad and self._distributions:
                 output.register_hook(self._grad_hook(index))
         return hook
@@ -228,6 +235,10 @@ class Probe:
         sampled = self.config.sampled_weight_grads
         grads = [(layer.index, layer.weight.grad) for layer in self.layers
                  if layer.weight is not None and layer.weight.grad is not None]
+        if sampled and not self._distributions:  # moments only: every layer's sample reduced at once
+            for (i, _), partial in zip(grads, moments_of([self._weight_sample(g) for _, g in grads], GRADIENT)):
+                self._wgrad[i] = partial
+            return
         for i, g in grads:
             if sampled:  # the sample is all there is to summarize: no second subsample of it
                 self._wgrad[i] = summarize(self._weight_sample(g), GRADIENT, sample=self.config.sample,
@@ -311,6 +322,9 @@ class Probe:
     def _moments_record(self, step: int, source: str) -> ProbeRecord:
         """A moments-only record straight from the partials (host floats on the CPU path): no rows, one host
         copy of what is still on the device (the update ratios, a GPU's scalars)."""
+        waiting = [i for i, a in enumerate(self._act) if isinstance(a, Pending)]
+        for i, partial in zip(waiting, resolve([self._act[i] for i in waiting])):
+            self._act[i] = partial
         per_layer = [(self._act[i], self._wgrad[i], self._update[i], self._jac[i]) for i in range(len(self.layers))]
         pending = [t.reshape(-1).float() for layer in per_layer for t in
                    (*(p.scalars for p in layer[:2] if p is not None and not isinstance(p.scalars, list)),
