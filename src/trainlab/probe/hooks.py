@@ -326,10 +326,10 @@ class Probe:
         for i, partial in zip(waiting, resolve([self._act[i] for i in waiting])):
             self._act[i] = partial
         per_layer = [(self._act[i], self._wgrad[i], self._update[i], self._jac[i]) for i in range(len(self.layers))]
-        pending = [t.reshape(-1).float() for layer in per_layer for t in
-                   (*(p.scalars for p in layer[:2] if p is not None and not isinstance(p.scalars, list)),
-                    *(v for v in layer[2:] if v is not None))]
-        host = iter(torch.cat(pending).tolist() if pending else [])
+        on_device = [t.reshape(-1).float() for layer in per_layer for t in
+                     (*(p.scalars for p in layer[:2] if p is not None and not isinstance(p.scalars, list)),
+                      *(v for v in layer[2:] if v is not None))]
+        host = iter(torch.cat(on_device).tolist() if on_device else [])
 
         def stats(p: Partial | None, spec: Spec) -> TensorStats | None:
             if p is None:
