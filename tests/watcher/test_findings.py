@@ -159,6 +159,33 @@ def frozen_middle(buggy: bool) -> Watcher:
     return train(m, sgd(m), data(), steps=STEPS)
 
 
+class LoRALinear(nn.Module):
+    """A frozen Linear plus a trainable low-rank update ``up(down(x))``, ``up`` starting at zero (Hu et al. 2021)."""
+
+    def __init__(self, base: nn.Linear, rank: int = 2) -> None:
+        super().__init__()
+        self.base = base.requires_grad_(False)
+        self.down = nn.Linear(base.in_features, rank, bias=False)
+        self.up = nn.Linear(rank, base.out_features, bias=False)
+        nn.init.zeros_(self.up.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.base(x) + self.up(self.down(x))
+
+
+@pytest.mark.parametrize("steps, every", [(STEPS, 10), (120, 50)])
+def test_a_lora_fine_tune_is_quiet(steps: int, every: int) -> None:
+    """Parameter-efficient fine-tuning freezes layers whose inputs need gradients (the adapters upstream train),
+    the very flow ``frozen-by-mistake`` looks for: with 91% of the parameters frozen, the "half or more frozen
+    is deliberate" guard keeps it quiet, and the zero-initialized ``up`` weights raise no update-ratio alarm."""
+    body = mlp(12, 64, 64, 3)
+    m = nn.Sequential(*[LoRALinear(layer) if isinstance(layer, nn.Linear) else layer for layer in body])
+    frozen = sum(p.numel() for p in m.parameters() if not p.requires_grad) / sum(p.numel() for p in m.parameters())
+    assert 0.9 < frozen < 0.91
+    opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=1e-2)  # SGD 0.1 barely learns here:
+    assert ids(train(m, opt, data(), steps=steps, every=every)) == []  # loss-flat, rightly (1.07 -> 1.02)
+
+
 @case("eval-mode-training", "model.eval() left on while training")
 def eval_mode_training(buggy: bool) -> Watcher:
     m = net(dropout=0.2, batch_norm=True)
