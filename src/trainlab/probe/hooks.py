@@ -121,7 +121,7 @@ class Probe:
                 return
             spec = self.specs[index]
             # a moments-only record keeps the activation's subsample and reduces all of them at the record
-            self._act[index] = self._reduce(output, spec) if self._distributions else \
+            self._act[index] = summarize(output, spec, sample=self.config.sample) if self._distributions else \
                 pending(output, spec, sample=self.config.sample)
             if self._mode == "stream" and output.requires_grad and self._distributions:
                 output.register_hook(self._grad_hook(index))

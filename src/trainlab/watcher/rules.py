@@ -163,18 +163,15 @@ def _not_in_optimizer(seen: Seen, final: bool) -> Finding | None:
     if not seen.orphans:
         return None
     loose = [n for n in seen.orphans if n in seen.unregistered]
-    in_loss = [n for n in seen.orphans if n.startswith("criterion.")]
-    if in_loss and not loose:
-        return Finding("not-in-optimizer", seen.checks[-1],
-                       f"{len(seen.orphans)} parameter(s) get gradients but are in no optimizer group: "
-                       f"{_names(seen.orphans)}; the loss has weights of its own, which model.parameters() leaves out",
-                       advice="Give the optimizer the loss's parameters too: "
-                              "torch.optim.SGD([*model.parameters(), *criterion.parameters()], ...).",
-                       numbers={"parameters": seen.orphans})
     if not loose:
+        in_loss = any(n.startswith("criterion.") for n in seen.orphans)
         return Finding("not-in-optimizer", seen.checks[-1],
                        f"{len(seen.orphans)} parameter(s) get gradients but are in no optimizer group: "
-                       f"{_names(seen.orphans)}", numbers={"parameters": seen.orphans})
+                       f"{_names(seen.orphans)}"
+                       + ("; the loss has weights of its own, which model.parameters() leaves out" if in_loss else ""),
+                       advice="Give the optimizer the loss's parameters too: torch.optim.SGD([*model.parameters(), "
+                              "*criterion.parameters()], ...)." if in_loss else "",
+                       numbers={"parameters": seen.orphans})
     return Finding("not-in-optimizer", seen.checks[-1],
                    f"{len(seen.orphans)} tensor(s) get gradients but are in no optimizer group: "
                    f"{_names(seen.orphans)}; "
