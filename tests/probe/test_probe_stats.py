@@ -15,7 +15,6 @@ from trainlab.probe.stats import (
     SATURATION_DEFAULTS,
     Spec,
     decode,
-    estimate,
     moments_of,
     moments_only,
     pending,
@@ -155,19 +154,23 @@ def test_moments_of_many_samples_at_once_match_float64_and_summarize():
     assert got[4].nan_count == 1 == alone.nan_count and got[4].mean == pytest.approx(alone.mean)
 
 
-def test_pending_activations_resolve_to_what_estimate_gives_one_at_a_time():
+def test_pending_activations_resolved_together_match_float64():
+    """Activations small enough to be reduced whole (at most ``sample`` values and ``DEAD_UNITS`` units), two of
+    them of one shape and spec (stacked together), against float64: moments, dead and saturated fractions."""
     g = torch.Generator().manual_seed(1)
     relu, tanh = Spec.for_activation("relu"), Spec.for_activation("tanh")
-    acts = [(torch.relu(torch.randn(64, 8, 10, 10, generator=g) - 1.5), relu),
-            (torch.tanh(2 * torch.randn(64, 300, generator=g)), tanh),
-            (torch.relu(torch.randn(64, 300, generator=g)), relu)]
-    together = resolve([pending(t, spec, sample=1024) for t, spec in acts])
+    acts = [(torch.relu(torch.randn(64, 8, 4, 4, generator=g) - 1.5), relu),
+            (torch.tanh(2 * torch.randn(64, 100, generator=g)), tanh),
+            (torch.relu(torch.randn(64, 100, generator=g) - 1.0), relu),
+            (torch.relu(torch.randn(64, 100, generator=g) - 2.0), relu)]
+    together = resolve([pending(t, spec, sample=8192) for t, spec in acts])
     for (t, spec), partial in zip(acts, together):
-        one = moments_only(estimate(t, spec, sample=1024).scalars, spec)
-        both = moments_only(partial.scalars, spec)
-        assert both.mean == pytest.approx(one.mean, rel=1e-5) and both.std == pytest.approx(one.std, rel=1e-5)
-        assert both.dead_fraction == one.dead_fraction and both.saturated_fraction == one.saturated_fraction
-    units = acts[0][0].reshape(64, -1)
-    assert 0 < moments_only(together[0].scalars, relu).dead_fraction < 1
-    assert float((units.amax(0) <= 0).double().mean()) == pytest.approx(
-        moments_only(together[0].scalars, relu).dead_fraction, abs=0.1)
+        got, ref = moments_only(partial.scalars, spec), t.double()
+        assert got.mean == pytest.approx(float(ref.mean()), rel=1e-5)
+        assert got.std == pytest.approx(float(ref.std(unbiased=False)), rel=1e-5)
+        if spec.dead:
+            assert got.dead_fraction == pytest.approx(float((ref.reshape(64, -1).amax(0) <= 0).double().mean()))
+        else:
+            truth = float((ref.abs() >= spec.saturation_threshold).double().mean())
+            assert got.saturated_fraction == pytest.approx(truth, abs=1e-12) and 0 < truth < 1
+    assert 0 < moments_only(together[3].scalars, relu).dead_fraction < 1
