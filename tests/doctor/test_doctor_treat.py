@@ -11,7 +11,8 @@ import torch
 from tests.doctor.doctor_cases import doctor, mlp
 from trainlab.cli import main
 from trainlab.doctor.causes import CAUSES
-from trainlab.doctor.treat import CATALOGUE, _difference
+from trainlab.doctor.diagnosis import Hypothesis
+from trainlab.doctor.treat import CATALOGUE, _difference, causes_to_treat
 
 
 def test_every_fix_treats_known_causes_and_the_catalogue_covers_the_issues_list():
@@ -19,6 +20,27 @@ def test_every_fix_treats_known_causes_and_the_catalogue_covers_the_issues_list(
     ids = {f.id for f in CATALOGUE}
     assert ids >= {"lr-down", "lr-up", "matched-init", "standardize-inputs", "relu", "adam", "clip-gradients",
                    "cross-entropy", "weight-decay-down", "weight-decay-up"}
+
+
+def _hypothesis(cause: str, status: str) -> Hypothesis:
+    return Hypothesis(cause=cause, title=CAUSES[cause].title, score=1.0, status=status, evidence=("recipe",),
+                      consequences=(), why="", advice="")
+
+
+def test_the_causes_treated_are_the_leading_ones_the_catalogue_can_fix():
+    fixable = {c for f in CATALOGUE for c in f.treats}
+    assert "wrong-gradient" not in fixable and "batch-mixing" not in fixable  # the premise of the first case
+    failed = [_hypothesis("wrong-gradient", "fail"), _hypothesis("lr-too-high", "fail"),
+              _hypothesis("batch-mixing", "fail"), _hypothesis("dead-relu", "fail"), _hypothesis("overfitting", "fail"),
+              _hypothesis("too-much-regularization", "warn")]
+    assert causes_to_treat(failed) == ["lr-too-high", "dead-relu"]  # unfixable passed over, at most two
+    # Failures that no fix addresses are not traded for a cause that rests on warnings only.
+    assert causes_to_treat([_hypothesis("wrong-gradient", "fail"), _hypothesis("overfitting", "warn")]) == []
+    # A diagnosis of warnings only is a suspicion: its leading fixable causes are tested.
+    warned = [_hypothesis("too-much-regularization", "warn"), _hypothesis("batch-mixing", "warn"),
+              _hypothesis("lr-too-low", "warn"), _hypothesis("overfitting", "warn")]
+    assert causes_to_treat(warned) == ["too-much-regularization", "lr-too-low"]
+    assert causes_to_treat([]) == []
 
 
 def test_the_paired_difference_is_students_t_interval_of_the_differences():
@@ -51,9 +73,20 @@ def test_a_healthy_setup_gets_no_treatment_and_no_advice(problem):
     report = doctor(mlp(), *problem, lr=0.05, optimizer="momentum", treat=True)
     assert not report.failed
     assert report.treatments == [] and report.advised == []
-    assert "Treatments: none tested (no check failed)." in report.to_text()
+    assert "Treatments: none tested (no finding names a cause the catalogue can treat)." in report.to_text()
     assert report.to_json()["treatments"] == []
     assert doctor(mlp(), *problem, lr=0.05, checks=["data"]).to_json()["treatments"] is None  # not asked for
+
+
+def test_a_suspicion_resting_on_warnings_is_tested_too(problem):
+    # Weight decay 0.1 under SGD+momentum 0.05: the regularization check warns and nothing fails (at 1.0 the
+    # recipe check fails as well; at 0.01, the healthy twin, nothing is found and nothing tested).
+    report = doctor(mlp(), *problem, lr=0.05, optimizer="momentum", weight_decay=0.1, treat=True)
+    assert not report.failed and report.diagnosis[0].cause == "too-much-regularization"
+    assert report.diagnosis[0].status == "warn"
+    down = {t.fix: t for t in report.treatments}["weight-decay-down"]
+    assert down.advised and down.accuracy_gain.low > 0 and down.accuracy_gain_over_control.low > 0
+    assert doctor(mlp(), *problem, lr=0.05, optimizer="momentum", weight_decay=0.01, treat=True).treatments == []
 
 
 def test_doctor_treat_on_the_command_line(tmp_path, capsys):

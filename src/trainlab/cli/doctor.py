@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the report as one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.add_argument("--treat", action="store_true",
-                   help="then test the catalogue's fixes for the failed causes (3 seeds each, beside the untreated "
+                   help="then test the catalogue's fixes for the leading causes (5 seeds each, beside the untreated "
                         "setup and a random-change control) and advise only those that beat both")
     p.set_defaults(func=run)
 

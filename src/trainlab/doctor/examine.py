@@ -57,7 +57,7 @@ def examine(
     trains: lr-range judges ``lr`` and update-ratio measures it (without ``lr`` both use the range
     test's suggestion). Randomness is seeded by ``seed`` and the global RNG state is left untouched.
     ``on_result`` is called with each result as it is ready (for progress output). ``treat=True`` then
-    tests the catalogue's fixes for the diagnosis's failed causes (:mod:`trainlab.doctor.treat`):
+    tests the catalogue's fixes for the diagnosis's leading treatable causes (:mod:`trainlab.doctor.treat`):
     ``report.treatments``, each also passed to ``on_treatment`` as it is ready.
     """
     if not isinstance(model, nn.Module):

@@ -123,7 +123,7 @@ def _treatment_rows(treatments: list[TreatmentResult]) -> list[dict[str, Any]]:
 
 def _treatment_lines(treatments: list[TreatmentResult]) -> list[str]:
     if not treatments:
-        return ["Treatments: none tested (no check failed).", ""]
+        return ["Treatments: none tested (no finding names a cause the catalogue can treat).", ""]
     advised = [t for t in treatments if t.advised]
     lines = [f"Treatments tested ({len(treatments[0].accuracy)} seeds each; advised only when better than both the "
              "untreated setup and a random-change control):"]
@@ -138,7 +138,7 @@ def _treatment_lines(treatments: list[TreatmentResult]) -> list[str]:
 
 def _treatments_html(treatments: list[TreatmentResult]) -> str:
     if not treatments:
-        return "<p>None tested: no check failed.</p>"
+        return "<p>None tested: no finding names a cause the catalogue can treat.</p>"
     return ("<p>Each fix trained beside the untreated setup and a random-change control, on the same batch "
             "orders; a fix is advised only when its accuracy gain's 95% interval is above zero against both.</p>"
             + page.table(_treatment_rows(treatments), classes={"fix": "text", "for": "text", "advised": "text"}))

@@ -1,8 +1,8 @@
 """Treatments tested before they are advised: ``examine(..., treat=True)``, ``trainlab doctor --treat``.
 
-For each failed cause of the diagnosis (at most :data:`MAX_CAUSES`), every fix of the catalogue
-that addresses it is applied to a copy of the user's setup (model, loss, recipe) and trained for
-``budget.treat_steps`` beside the untreated setup and a *random-change control*: a fix drawn at
+For each leading cause of the diagnosis that the catalogue can treat (:func:`causes_to_treat`), every
+fix of the catalogue that addresses it is applied to a copy of the user's setup (model, loss, recipe) and
+trained for ``budget.treat_steps`` beside the untreated setup and a *random-change control*: a fix drawn at
 random (seeded) from the rest of the catalogue, as Kim et al. (ICST 2023) found that a random change
 repairs about as often as published repair tools. Every arm trains on the same ``budget.treat_seeds``
 batch orders; the outcome is the validation accuracy (and the user's loss on the validation data)
@@ -199,11 +199,22 @@ FIXES = {f.id: f for f in CATALOGUE}
 
 # -- running the arms ---------------------------------------------------------------------------------
 
+def causes_to_treat(diagnosis: Sequence[Hypothesis]) -> list[str]:
+    """The leading causes the catalogue has a fix for, at most :data:`MAX_CAUSES`, in the diagnosis's order:
+    those resting on a failed check, or, when no cause does, those resting on warnings (a warning-only
+    diagnosis is a suspicion that a tested fix can confirm or not). A cause without a fix (a wrong gradient,
+    batch mixing) is passed over: the next one is tested instead of nothing."""
+    fixable = {cause for fix in CATALOGUE for cause in fix.treats}
+    failed = [h.cause for h in diagnosis if h.status == "fail"]
+    leading = failed or [h.cause for h in diagnosis]
+    return [cause for cause in leading if cause in fixable][:MAX_CAUSES]
+
+
 def treat(p: Patient, diagnosis: list[Hypothesis], *,
           on_result: Callable[[TreatmentResult], None] | None = None) -> list[TreatmentResult]:
-    """Test the catalogue's fixes for the diagnosis's failed causes (see the module docstring);
-    ``on_result`` sees each fix's result as it is ready."""
-    causes = [h.cause for h in diagnosis if h.status == "fail"][:MAX_CAUSES]
+    """Test the catalogue's fixes for the diagnosis's leading causes (:func:`causes_to_treat`; see the module
+    docstring); ``on_result`` sees each fix's result as it is ready."""
+    causes = causes_to_treat(diagnosis)
     if not causes:
         return []
     base = Setup(model=p.model, loss_fn=p.loss_fn, recipe=p.recipe or DOCTOR_RECIPE)
