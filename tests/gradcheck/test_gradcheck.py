@@ -11,6 +11,7 @@ from trainlab.errors import UserError
 from trainlab.gradcheck import (
     GradCheckConfig,
     LinearObjective,
+    LossPrecisionError,
     band,
     check_gradients,
     loop_numerical_gradient,
@@ -110,6 +111,58 @@ def test_dropout_is_off_and_user_model_untouched():
     assert not model.training and next(model.parameters()).dtype == torch.float32
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k])
+
+
+class FunctionalDropout(nn.Module):
+    """Dropout the way custom forwards write it, ``F.dropout(x, p, self.training)``: no nn.Dropout to switch off."""
+
+    def forward(self, x):
+        return nn.functional.dropout(x, 0.5, self.training)
+
+
+@pytest.mark.parametrize("planted", [False, True])
+def test_randomness_beyond_dropout_layers_draws_the_same_masks_at_every_evaluation(planted):
+    x, y = _batch()
+    torch.manual_seed(0)
+    attention = nn.MultiheadAttention(6, 2, dropout=0.5, batch_first=True)  # attention dropout: no nn.Dropout
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attention, self.drop, self.out = attention, FunctionalDropout(), nn.Linear(6, 4)
+            self.square = Square() if planted else nn.Identity()
+
+        def forward(self, v):
+            seq = v.view(len(v), 2, 3).repeat(1, 1, 2)
+            mixed, _ = self.attention(seq, seq, seq, need_weights=False)
+            return self.out(self.square(self.drop(mixed.mean(1))))
+
+    report = check_gradients(Net(), softmax_loss, x, y, config=FAST)
+    by_name = {p.name: p for p in report.parameters}
+    if planted:  # a wrong backward below the masks is still found
+        assert report.verdict == "wrong" and by_name["attention.in_proj_weight"].verdict == "wrong"
+        assert by_name["out.weight"].verdict == "good"
+    else:
+        assert report.passed, report.to_json()
+
+
+def test_a_loss_that_builds_its_targets_in_the_default_dtype_is_checked_in_float64():
+    x, y = _batch()
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 4))
+
+    def one_vs_rest(scores, labels):  # one-hot targets in the default dtype, as users write them
+        targets = nn.functional.one_hot(labels, 4).to(torch.get_default_dtype())
+        return nn.functional.binary_cross_entropy_with_logits(scores, targets)
+
+    report = check_gradients(model, one_vs_rest, x, y, config=FAST)
+    assert report.passed and max(p.max_rel_error for p in report.parameters) < 1e-6
+    assert torch.get_default_dtype() == torch.float32  # restored
+
+    def in_float32(scores, labels):
+        return softmax_loss(scores.float(), labels)
+
+    with pytest.raises(LossPrecisionError, match="float32 on float64 scores"):
+        check_gradients(model, in_float32, x, y, config=FAST)
 
 
 def test_float32_is_noise_next_to_float64():

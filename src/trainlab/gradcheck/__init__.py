@@ -10,7 +10,13 @@ See :mod:`trainlab.gradcheck.settings` for the verdict bands,
 """
 from __future__ import annotations
 
-from trainlab.gradcheck.check import GradCheckReport, ParamCheck, check_gradients, relative_errors
+from trainlab.gradcheck.check import (
+    GradCheckReport,
+    LossPrecisionError,
+    ParamCheck,
+    check_gradients,
+    relative_errors,
+)
 from trainlab.gradcheck.kinks import KINK_LOSSES, KINK_MODULES, KinkRecorder
 from trainlab.gradcheck.numeric import (
     BatchedObjective,
@@ -22,5 +28,6 @@ from trainlab.gradcheck.numeric import (
 from trainlab.gradcheck.settings import VERDICTS, GradCheckConfig, band
 
 __all__ = ["BatchedObjective", "GradCheckConfig", "GradCheckReport", "KINK_LOSSES", "KINK_MODULES",
-           "KinkRecorder", "LinearObjective", "ParamCheck", "VERDICTS", "band", "batched_numerical_gradient",
-           "check_gradients", "loop_numerical_gradient", "numerical_gradient", "relative_errors"]
+           "KinkRecorder", "LinearObjective", "LossPrecisionError", "ParamCheck", "VERDICTS", "band",
+           "batched_numerical_gradient", "check_gradients", "loop_numerical_gradient", "numerical_gradient",
+           "relative_errors"]

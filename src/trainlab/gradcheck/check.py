@@ -1,8 +1,14 @@
 """Check a module's analytic gradients against finite differences.
 
 :func:`check_gradients` works on a deep copy of the model cast to the check's
-dtype (the caller's model is never touched) with dropout switched off. Batch
-norm stays in training mode: the loss then depends on the whole batch through
+dtype (the caller's model is never touched) with dropout switched off. Every
+evaluation of the loss starts from the same random state, so that randomness
+the dropout layers do not cover (attention dropout, ``F.dropout`` in a custom
+forward) draws the same masks each time and the loss is one function of the
+parameters; and it runs with the check's dtype as the default, so that tensors
+the model or the loss create (one-hot targets, constants) follow it. A loss that
+still comes back in a lower precision cannot be checked by differences of
+``h`` (:class:`LossPrecisionError`). Batch norm stays in training mode: the loss then depends on the whole batch through
 the batch statistics, which is a perfectly differentiable function of every
 parameter, and it is the function the training loop differentiates. For each
 parameter tensor it samples up to ``max_coords`` coordinates (all of a smaller
@@ -21,10 +27,11 @@ under both estimates.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import statistics
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
@@ -35,6 +42,10 @@ from trainlab.gradcheck.settings import GOOD, GradCheckConfig, band, dtype_name,
 from trainlab.losses import l2_weights
 
 DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
+
+
+class LossPrecisionError(UserError):
+    """The loss comes back in a lower precision than the check's dtype, so finite differences cannot resolve it."""
 
 
 @dataclass(frozen=True)
@@ -144,19 +155,28 @@ def check_gradients(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Ten
     x = x.to(config.dtype) if x.is_floating_point() else x
     recorder = KinkRecorder(work)
     loss_kinks = kink_fn or KINK_LOSSES.get(loss_fn)
+    devices = [x.device.index or 0] if x.device.type == "cuda" else []
 
-    def data_loss() -> float:
-        scores = work(x)
-        if loss_kinks is not None:
-            recorder.patterns["<loss>"] = [loss_kinks(scores.detach(), y)]
-        return loss_fn(scores, y)
+    def data_loss() -> torch.Tensor:
+        with torch.random.fork_rng(devices=devices), _default_dtype(config.dtype):
+            torch.manual_seed(config.seed)
+            scores = work(x)
+            if loss_kinks is not None:
+                recorder.patterns["<loss>"] = [loss_kinks(scores.detach(), y)]
+            return loss_fn(scores, y)
 
     params = [(name, p) for name, p in work.named_parameters() if p.requires_grad]
     if not params:
         raise UserError("the model has no trainable parameters to check")
     with recorder.recording():
         work.zero_grad(set_to_none=True)
-        data_loss().backward()
+        loss = data_loss()
+        if loss.dtype != config.dtype:
+            raise LossPrecisionError(
+                f"the loss comes back in {dtype_name(loss.dtype)} on {dtype_name(config.dtype)} scores, so "
+                f"differences of h={config.h:g} are below its resolution; make it keep its input's dtype "
+                "(build targets and constants with scores.dtype, not .float())")
+        loss.backward()
         base = recorder.snapshot()
         kinked = bool(base)
         checks = [_check_tensor(name, p, data_loss, recorder, base, config, salt=k, kinked=kinked)
@@ -167,6 +187,18 @@ def check_gradients(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Ten
         regularization_verdict=worst(c.verdict for c in reg_checks) if reg_checks else None,
         kinked=kinked, dtype=dtype_name(config.dtype), h=config.h, method=config.method,
         extra={"weight_decay": weight_decay, "batch": int(x.shape[0])})
+
+
+@contextlib.contextmanager
+def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    """``torch.set_default_dtype(dtype)`` inside the block only (floating dtypes; others leave it as it is)."""
+    before = torch.get_default_dtype()
+    if dtype.is_floating_point:
+        torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
 
 
 def _check_tensor(name: str, p: torch.Tensor, f: Callable[[], torch.Tensor], recorder: KinkRecorder,
