@@ -11,7 +11,7 @@ from torch import nn
 
 from tests.doctor.doctor_cases import CLASSES, doctor, failed, mlp
 from trainlab.data.base import Split
-from trainlab.doctor import ORDER
+from trainlab.doctor import ORDER, Budget, examine
 from trainlab.init import InitConfig
 
 
@@ -97,6 +97,19 @@ def test_a_custom_layer_with_a_wrong_sign_gradient_fails_gradcheck(problem):
     assert verdicts["0.weight"] == "wrong" and verdicts["0.bias"] == "wrong"  # below the faulty layer
     assert verdicts["2.weight"] != "wrong"  # above it the gradient is right
     assert failed(report) == {"gradcheck"}
+
+
+def test_a_loss_computed_in_float32_is_not_read_as_a_wrong_gradient(problem):
+    # A healthy model whose loss casts the scores to float32: finite differences of 1e-5 are below float32's
+    # resolution, so gradcheck cannot judge it and says so; the same loss kept in the scores' dtype passes.
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(20, 32), nn.Tanh(), nn.Linear(32, 5))
+    in_float32 = lambda s, y: nn.functional.cross_entropy(s.float(), y)  # noqa: E731
+    report = examine(model, in_float32, problem[0], problem[1], budget=Budget.tiny(), lr=0.05, checks=["gradcheck"])
+    assert report["gradcheck"].status == "skipped" and "float32 on float64 scores" in report["gradcheck"].evidence
+    kept = examine(model, nn.functional.cross_entropy, problem[0], problem[1], budget=Budget.tiny(), lr=0.05,
+                   checks=["gradcheck"])
+    assert kept["gradcheck"].status == "pass"
 
 
 class BatchCentre(nn.Module):
