@@ -40,6 +40,31 @@ def test_a_fail_is_never_dismissed_and_a_warning_with_a_cause_left_stays():
     assert [r.status for r in rule_out(results)] == ["pass", "fail", "warn"]
 
 
+def test_a_direct_measurement_strikes_its_causes_from_a_failed_symptom():
+    # The blind set's over-large N(0, 1) kernels: initial-loss fails naming bad init or large inputs, and the
+    # data check measured unit-scale inputs, so the fail points at the init (before: "inputs too large" ranked
+    # first, upstream).
+    data = result("data", "pass", rules_out=("input-scale-large", "input-scale-small"))
+    loss = result("initial-loss", "fail", "bad-init-large", "input-scale-large")
+    found = [data, loss, result("init-health", "warn", "exploding-gradient", "bad-init-large"),
+             result("gradient-flow", "warn", "exploding-gradient"), result("update-ratio", "warn", "lr-too-high"),
+             result("recipe", "fail", "lr-too-high", "bad-optimizer-settings"),
+             result("generalization-gap", "fail", "input-ignored", "too-little-capacity")]
+    assert diagnose(found)[0].cause == "input-scale-large"  # what the findings gave without the strike
+    assert diagnose(rule_out(found))[0].cause == "bad-init-large"
+    after = rule_out([data, loss])[1]
+    assert after.status == "fail" and after.causes == ("bad-init-large",)  # the fail stays, its cause narrows
+    # A check that measures a symptom (init-health) rules out through warnings only, never from a fail.
+    health = result("init-health", "pass", rules_out=("bad-init-large",))
+    assert rule_out([health, loss])[1].causes == ("bad-init-large", "input-scale-large")
+    # A fail whose every cause is contradicted keeps them: it still has to be explained.
+    assert rule_out([data, result("initial-loss", "fail", "input-scale-large")])[1].causes == ("input-scale-large",)
+    # gradcheck's pass strikes a detached gradient from a failed gradient-flow.
+    grad = result("gradcheck", "pass", rules_out=("wrong-gradient", "detached-gradient"))
+    flow = result("gradient-flow", "fail", "detached-gradient", "bad-init-zeros")
+    assert rule_out([grad, flow])[1].causes == ("bad-init-zeros",)
+
+
 def test_only_a_pass_can_rule_causes_out():
     with pytest.raises(ValueError, match="only a pass"):
         Verdict("warn", "x", causes=("lr-too-high",), rules_out=("lr-too-low",))

@@ -52,6 +52,19 @@ def test_a_loss_with_its_sign_flipped_fails(problem):
     assert "sign" in check.advice
 
 
+def test_a_log_likelihood_of_raw_scores_is_unbounded_below_and_fails(problem):
+    # TheDeepChecker's missing_softmax: F.nll_loss on the raw scores, -s_y, falls without limit.
+    check = run(mlp(), lambda s, y: F.nll_loss(s, y), problem)["loss-output"]
+    assert check.status == "fail" and "without bound" in check.evidence and "log_softmax" in check.advice
+    shift = check.numbers["loss_at_shifted_right_scores"]
+    assert shift < -500  # -T plus the scores' own mean, with T = 1000 x their scale
+    # Its healthy twins are bounded below: cross-entropy with label smoothing, the hinge, MSE on one-hot labels.
+    for loss in (lambda s, y: F.cross_entropy(s, y, label_smoothing=0.1), "svm",
+                 lambda s, y: F.mse_loss(s, one_hot(y))):
+        twin = run(mlp(), loss, problem)["loss-output"]
+        assert twin.status in ("pass", "warn") and twin.numbers["loss_at_shifted_right_scores"] >= 0
+
+
 @pytest.mark.parametrize("loss, name", [
     (lambda s, y: F.mse_loss(s.softmax(1), one_hot(y)), "MSE on softmax(scores)"),
     (lambda s, y: F.mse_loss(s, one_hot(y)), "MSE on the raw scores"),

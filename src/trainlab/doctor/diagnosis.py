@@ -31,7 +31,13 @@ measuring the suspected cause directly (your recipe trains as well as the
 reference; activations are healthy at initialization; the inputs are at unit
 scale) is stronger evidence. A warning every one of whose causes a passing check
 rules out (``Verdict.rules_out``) becomes a pass that says why. Fails are never
-dismissed.
+dismissed; but the checks in :data:`DIRECT` measure their causes' mechanism
+itself (the input values, autograd against finite differences, mixing across the
+batch, the loss's reduction), so a cause they rule out is struck from every other
+finding's list: a failed initial loss that names "inputs too large" or "bad
+init" while the data check measured unit-scale inputs points at the init only.
+(Added after the blind set ``cases_blind1`` was first run, where this ranked
+"inputs too large" first on two cases with passing data checks.)
 """
 from __future__ import annotations
 
@@ -44,6 +50,8 @@ from trainlab.doctor.causes import CAUSES, SPECIFIC, explains, stage_index
 SYMPTOM_WEIGHT = 0.5  # a check that measures a symptom of many causes names each less surely
 LATER_NAMED = 0.5  # a cause named after the first in a finding's list
 EXPLAINED = 0.5  # a finding that follows from a cause counts this fraction of its severity
+DIRECT = frozenset({"data", "gradcheck", "batch-independence", "loss-reduction"})
+"""Checks whose pass measures the absence of the causes they rule out directly, not through a symptom."""
 EXACT = frozenset({"loss-output", "loss-reduction"})
 """Checks whose warning identifies a mechanism exactly (the loss equals a sum over the batch, or MSE on one-hot
 labels) rather than a measurement past a threshold: only these are confirmed by a failure downstream."""
@@ -73,6 +81,7 @@ def rule_out(results: Sequence[CheckResult]) -> list[CheckResult]:
         if r.status == "pass":
             for cause in r.rules_out:
                 against.setdefault(cause, []).append(r.id)
+    struck = {cause for r in results if r.status == "pass" and r.id in DIRECT for cause in r.rules_out}
     out = []
     for r in results:
         if r.status == "warn" and r.causes and all(c in against for c in r.causes):
@@ -82,6 +91,8 @@ def rule_out(results: Sequence[CheckResult]) -> list[CheckResult]:
                         evidence=f"{r.evidence} (a rule of thumb's warning, dismissed: passed checks rule out "
                                  f"what it would point at: {reasons})",
                         advice="")
+        elif r.status in ("fail", "warn") and struck & set(r.causes) and not set(r.causes) <= struck:
+            r = replace(r, causes=tuple(c for c in r.causes if c not in struck))
         out.append(r)
     return out
 

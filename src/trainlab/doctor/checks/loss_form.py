@@ -7,6 +7,10 @@ in evaluation mode (pre-training checks of TheDeepChecker, Ben Braiek & Khomh, T
 
 * the loss must fall when the right class's score rises: the mean of ``g[i, y_i]`` over examples must be
   negative; positive -> fail (a loss with its sign flipped, or maximized);
+* the loss must be bounded below as the right class's score grows: with ``T = UNBOUNDED_SHIFT`` times the
+  scores' scale added to every right-class score, a classification loss (cross-entropy, MSE, hinge) stays
+  at 0 or above, while a log-likelihood of raw scores (``F.nll_loss`` without ``log_softmax``) falls
+  linearly to ``-T``; below ``-T / 2`` -> fail: training pushes the scores to infinity instead of learning;
 * softmax twice: the rows of ``s`` are already probabilities (in [0, 1], summing to 1) and the loss applies
   softmax again (``'softmax'``, or a callable equal to ``F.cross_entropy(s, y)``) -> fail: the scores then
   span at most 1 and the loss can barely move (at best ``ln C - ln(C / (e - 1 + C))``, 0.15 for 10 classes);
@@ -34,6 +38,7 @@ from trainlab.losses import are_probabilities
 REDUCTION_EXAMPLES = 64
 REDUCTION_TOLERANCE = 0.02
 SAME_LOSS = 1e-4  # relative difference under which two loss values are the same formula
+UNBOUNDED_SHIFT = 1e3
 
 _REGRESSIONS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "MSE on the raw scores": lambda s, t: F.mse_loss(s, t),
@@ -56,6 +61,14 @@ def _scores(p: Patient, tag: str) -> tuple[torch.Tensor, torch.Tensor]:
 def _value(p: Patient, s: torch.Tensor, y: torch.Tensor) -> float:
     with torch.no_grad():
         return float(p.loss_fn(s, y))
+
+
+def _shifted_loss(p: Patient, s: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(T, the loss with T added to each right-class score); the loss is nan where labels are not class indices."""
+    shift = UNBOUNDED_SHIFT * max(1.0, float(s.abs().max()))
+    if y.is_floating_point() or int(y.min()) < 0 or int(y.max()) >= s.shape[1]:
+        return shift, math.nan  # the data check owns labels outside the classes
+    return shift, _value(p, s + shift * F.one_hot(y, s.shape[1]).to(s.dtype), y)
 
 
 def _same(a: float, b: float) -> bool:
@@ -83,6 +96,13 @@ def check_loss_output(p: Patient) -> Verdict:
                        numbers, "The loss rewards wrong answers: check its sign (minimize, do not maximize, the "
                                 "cross-entropy) and the order of its arguments (scores first, labels second).",
                        ("loss-sign",))
+    shift, shifted = _shifted_loss(p, s, y)
+    numbers["loss_at_shifted_right_scores"] = shifted
+    if shifted < -shift / 2:
+        return Verdict("fail", f"the loss falls without bound as the right class's score grows: {fmt(shifted)} "
+                               f"with {fmt(shift)} added to it (a classification loss stays at 0 or above)", numbers,
+                       "The loss reads raw scores as log-probabilities: apply log_softmax before F.nll_loss, or "
+                       "train with F.cross_entropy on the raw scores.", ("loss-output-mismatch",))
     if columns and not rows:
         return Verdict("fail", "the outputs sum to 1 over the batch, not over the classes: softmax on the wrong axis",
                        numbers, "Apply softmax over the class axis (dim=1 or dim=-1), or better return raw "
