@@ -75,7 +75,9 @@ class Hypothesis:
 
 
 def rule_out(results: Sequence[CheckResult]) -> list[CheckResult]:
-    """``results`` with each warning whose causes all passed checks rule out turned into a pass that says so."""
+    """``results`` with each warning whose causes all passed checks rule out turned into a pass that says so,
+    and the causes a passed :data:`DIRECT` check rules out struck from the other findings' lists (a finding
+    all of whose causes it rules out keeps them: it still has to be explained)."""
     against: dict[str, list[str]] = {}
     for r in results:
         if r.status == "pass":
