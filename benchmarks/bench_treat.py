@@ -3,8 +3,8 @@
 Both train the same MLP (``torch.func.stack_module_state`` + ``vmap`` against ``trainlab.doctor.fit``) on the
 same batch orders for the doctor's default 300 steps and 5 seeds, batch 64, momentum SGD, and end with the same
 validation accuracy (the ``case`` column gives the largest difference, in float32). Issue 12 asks for the
-batched form to be faster. On CPU it is not, so ``trainlab.doctor.treat`` batches on CUDA only; the ratio is
-what was measured.
+batched form to be faster. On CPU it is for the narrow MLPs and not for the widest (1.49x, 1.25x, 0.72x on
+2026-12-03), so ``trainlab.doctor.treat`` batches on CUDA only; the ratio is what was measured.
 """
 from __future__ import annotations
 

@@ -11,9 +11,9 @@ advised only when the interval of its accuracy gain lies above zero against the 
 *and* against the control.
 
 An arm's seeds can train as one batched population where the architecture allows
-(:func:`train_batched`, with ``torch.func``; the default on CUDA only, since on CPU it measured slower
-than the seeds one after another); the arms, which differ in architecture, recipe or loss, train one
-after another.
+(:func:`train_batched`, with ``torch.func``; the default on CUDA only: on CPU it measured faster than
+the seeds one after another for small MLPs and slower for wide ones, ``benchmarks/bench_treat.py``);
+the arms, which differ in architecture, recipe or loss, train one after another.
 """
 from __future__ import annotations
 
@@ -282,8 +282,9 @@ def train_seeds(p: Patient, setup: Setup, seeds: Sequence[int], *, batched: bool
 
     With ``batched`` the seeds train as one population (:func:`train_batched`); where that fails (an
     operation vmap cannot batch, a seed whose loss diverges) they train one after another instead, with
-    the same result. By default only on CUDA: on CPU the vmapped
-    population measured 0.6-0.8x the speed of the seeds one after another (``benchmarks/bench_treat.py``).
+    the same result. By default only on CUDA: on CPU, with 5 seeds, the vmapped population measured 1.49x
+    the speed of the seeds one after another on a 3x64 MLP, 1.25x at 3x256 and 0.72x at 3x1024
+    (``benchmarks/bench_treat.py``, 2026-12-03; with 3 seeds earlier, 0.6-0.8x).
     """
     if batched is None:
         batched = p.device.type == "cuda"
