@@ -8,9 +8,10 @@ forward) draws the same masks each time and the loss is one function of the
 parameters; and it runs with the check's dtype as the default, so that tensors
 the model or the loss create (one-hot targets, constants) follow it. A loss that
 still comes back in a lower precision cannot be checked by differences of
-``h`` (:class:`LossPrecisionError`). Batch norm stays in training mode: the loss then depends on the whole batch through
-the batch statistics, which is a perfectly differentiable function of every
-parameter, and it is the function the training loop differentiates. For each
+``h`` (:class:`LossPrecisionError`). Batch norm stays in training mode: the
+loss then depends on the whole batch through the batch statistics, which is a
+perfectly differentiable function of every parameter, and it is the function
+the training loop differentiates. For each
 parameter tensor it samples up to ``max_coords`` coordinates (all of a smaller
 tensor), compares autograd's gradient with the numerical one, and judges the
 data loss and the L2 term ``0.5 * weight_decay * sum ||W||^2`` separately.
