@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from tests.watcher import loops
 from tests.watcher.loops import Batch, batches, blobs, finding, ids, init_, mlp, picked, regression, sgd, train
-from trainlab.watcher import Watcher
+from trainlab.watcher import Watcher, watch
 from trainlab.watcher.findings import CATALOGUE
 
 STEPS = 11  # checks at steps 0 and 10 with every=10 (see the module docstring)
@@ -618,6 +618,42 @@ def test_grad_accumulation_norms() -> None:
     assert found.step == 10 and sorted(found.numbers["parameters"]) == sorted(old)
     assert found.numbers["carried_norm"] == pytest.approx(norms["carried"], rel=1e-5)
     assert found.numbers["new_norm"] == pytest.approx(norms["new"], rel=1e-4)
+
+
+@pytest.mark.parametrize("where", ["before forward, kept as zeros", "between forward and backward"])
+def test_zeroed_gradients_are_not_carried_wherever_zero_grad_is(where: str) -> None:
+    """The watcher hooks only the gradients that exist when a check's forward pass starts: zeroing them later in
+    the step (or keeping zero tensors) is still a correct loop, and no zeroing at all is still caught."""
+    def run(zero: bool) -> Watcher:
+        torch.manual_seed(0)
+        m = net()
+        opt, loss_fn = sgd(m), nn.CrossEntropyLoss()
+        with watch(m, opt, every=1, criterion=loss_fn, status=False) as w:
+            for x, y in itertools.islice(data(), STEPS):
+                if zero and where.startswith("before"):
+                    opt.zero_grad(set_to_none=False)
+                loss = loss_fn(m(x), y)
+                if zero and where.startswith("between"):
+                    opt.zero_grad()
+                loss.backward()
+                opt.step()
+        return w
+
+    assert "grad-accumulation" not in ids(run(True))
+    assert finding(run(False), "grad-accumulation").step == 1
+
+
+def test_the_pipeline_is_surveyed_at_the_distribution_checks() -> None:
+    """Watching every step, the input's scale and the criterion's inputs are looked at on the checks that also
+    record distributions (steps 0, 5, 10 here): a bug there is still found at step 0."""
+    x, y = images()
+    m = cnn()
+    w = train(m, sgd(m, 0.01), batches(x, y), steps=STEPS, every=1, distributions_every=5)
+    assert [s for s, _, _ in w.observer.seen.input_scale] == [0, 5, 10]
+    assert finding(w, "input-scale").step == 0
+    m = net()
+    m.append(nn.Softmax(dim=1))
+    assert finding(train(m, sgd(m), data(), steps=STEPS, every=1), "loss-output").step == 0
 
 
 def test_diverging_window_means() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from typing import Sequence
 
 import pytest
@@ -11,7 +12,15 @@ import torch
 
 from trainlab.probe import PERCENTILES, Histogram, LayerStats, ProbeRecord, TensorStats
 from trainlab.watcher.findings import CATALOGUE, Finding
-from trainlab.watcher.observe import LabelBatch, Seen
+from trainlab.watcher.observe import (
+    LABEL_WINDOW,
+    MIN_LABEL_BATCH,
+    SMALL_BATCH,
+    LabelBatch,
+    LabelWindow,
+    Seen,
+    label_counts,
+)
 from trainlab.watcher.rules import RULES, judge
 
 
@@ -199,6 +208,32 @@ def test_one_label_is_constant_not_unshuffled() -> None:
 ], ids=["9 batches", "size 7", "size 8", "two labels", "the last ten", "one off"])
 def test_constant_labels_boundaries(batches: list[dict[int, int]], constant: bool) -> None:
     assert ("constant-labels" in label_ids(batches)) is constant
+
+
+@pytest.mark.parametrize("size", [1, 128, SMALL_BATCH, SMALL_BATCH + 1])
+def test_label_counts_are_uniques_counts_in_label_order(size: int) -> None:
+    labels = torch.randint(0, 37, (size,), generator=torch.Generator().manual_seed(size))
+    values, counts = labels.unique(return_counts=True)
+    got = label_counts(labels)
+    assert list(got.items()) == list(zip(values.tolist(), counts.tolist()))
+
+
+def test_label_window_pools_the_last_batches_as_a_recount_does() -> None:
+    g = torch.Generator().manual_seed(0)
+    window, batches = LabelWindow(), []
+    for step in range(3 * LABEL_WINDOW):
+        size = int(torch.randint(1, 2 * MIN_LABEL_BATCH, (1,), generator=g))  # batches on both sides of the floor
+        batch = LabelBatch(step, size, counts_of(torch.randint(0, 4, (size,), generator=g)))
+        window.append(batch)
+        batches.append(batch)
+        last = batches[-LABEL_WINDOW:]
+        full = [b for b in last if b.size >= MIN_LABEL_BATCH]
+        recount = Counter(k for b in last for k, n in b.counts.items() for _ in range(n))
+        assert list(window) == last and window.full() == full
+        assert window.pooled() == dict(recount)
+        assert window.pooled(ignore=2) == {k: v for k, v in recount.items() if k != 2}
+        assert window.pooled(full_only=True) == dict(Counter(k for b in full for k, n in b.counts.items()
+                                                             for _ in range(n)))
 
 
 def test_unshuffled_is_below_half_the_pooled_entropy() -> None:

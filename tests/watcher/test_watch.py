@@ -101,7 +101,7 @@ def test_hooks_come_off(raised: type[BaseException] | None, status: str, tmp_pat
     with pytest.raises(raised) if raised else contextlib.nullcontext():
         with watch(m, opt, every=10, criterion=criterion, scheduler=sched, status=False, out=tmp_path / "run"):
             for step, (x, y) in zip(range(11), data()):
-                opt.zero_grad()
+                opt.zero_grad(set_to_none=False)  # a .grad to carry over: the gradient hooks are armed too
                 criterion(m(x), y).backward()
                 if step == 10:
                     armed = hooks_left(m, opt, sched)

@@ -6,14 +6,17 @@ step (every ``every`` steps, step 0 included) they also arm, for that step only:
 
 * the probes (:class:`trainlab.probe.Probe`) on the training batch: per-layer activations,
   back-propagated and weight gradients, update ratios;
-* a gradient hook per trainable parameter that sees ``param.grad`` as the new gradient arrives:
-  a non-zero ``.grad`` left from before the previous ``optimizer.step()`` was never zeroed;
-* a pre-hook on the first Linear/Conv layer (its input's scale) and on each frozen module
-  (does a gradient flow through it?);
+* a gradient hook per trainable parameter whose ``.grad`` exists as the step starts, which sees
+  ``param.grad`` as the new gradient arrives: a non-zero ``.grad`` left from before the previous
+  ``optimizer.step()`` was never zeroed (a ``.grad`` that is None then cannot carry anything over);
+* a pre-hook on each frozen module (does a gradient flow through it?);
 * a gradient hook on each tensor that requires gradients but that the model does not own (a plain
   tensor attribute instead of an ``nn.Parameter``, a layer kept in a Python list instead of an
   ``nn.ModuleList``): ``model.parameters()``, and so the optimizer built from it, leave those out;
-* a look at what the criterion is given (already probabilities, for a loss that applies softmax itself?).
+* on the checks that also record distributions (every ``distributions_every`` steps), a survey of the
+  pipeline, which does not change from step to step as losses and gradients do: a pre-hook on the first
+  Linear/Conv layer (its input's scale) and a look at what the criterion is given (already
+  probabilities, for a loss that applies softmax itself?).
 
 The step's forward and backward may run inside ``optimizer.step(closure)`` (LBFGS, Lightning):
 the weights are snapshotted in the step's pre-hook, before the closure, and gradients are read
@@ -24,6 +27,7 @@ runs one extra forward pass with the random state and the buffers put back after
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 import statistics
@@ -46,6 +50,8 @@ MODAL: tuple[type[nn.Module], ...] = DROPOUT + (nn.modules.batchnorm._BatchNorm,
 """Modules whose forward pass depends on ``train()`` / ``eval()``."""
 LABEL_WINDOW = 50
 """How many recent label batches the data rules look at."""
+MIN_LABEL_BATCH = 8
+"""Batches smaller than this (a last partial batch, a loop at batch size 1) tell nothing about shuffling."""
 WINDOW = 10
 """Losses are judged as means of consecutive windows of this many steps."""
 KEEP_LOSSES = 10_000
@@ -56,7 +62,8 @@ DISTRIBUTIONS_EVERY = 50
 back-propagated gradients (the figures' and TensorBoard's): the first check, then the first one at least
 this many steps later. The rules read only moments, fractions and update ratios, which every check
 records (estimated on subsamples in between): watching every step then costs a record of those, not a
-pass over every value, a sort of every tensor and a row of the probe file."""
+pass over every value, a sort of every tensor and a row of the probe file. The same checks survey the
+input's scale and the criterion's inputs."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,47 @@ class LabelBatch:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bits", label_bits(self.counts))
+
+
+class LabelWindow:
+    """The last ``LABEL_WINDOW`` label batches, with their labels pooled as batches come and go: the data
+    rules read the pooled counts at every check, and pooling fifty batches again each time cost more than
+    the rules themselves when watching every step."""
+
+    def __init__(self) -> None:
+        self.batches: deque[LabelBatch] = deque()
+        self._all: dict[int, int] = {}  # every batch in the window
+        self._full: dict[int, int] = {}  # batches of at least MIN_LABEL_BATCH labels
+
+    def append(self, batch: LabelBatch) -> None:
+        if len(self.batches) == LABEL_WINDOW:
+            self._count(self.batches.popleft(), -1)
+        self.batches.append(batch)
+        self._count(batch, 1)
+
+    def _count(self, batch: LabelBatch, sign: int) -> None:
+        for pooled in (self._all, self._full) if batch.size >= MIN_LABEL_BATCH else (self._all,):
+            for label, n in batch.counts.items():
+                left = pooled.get(label, 0) + sign * n
+                if left:
+                    pooled[label] = left
+                else:
+                    del pooled[label]
+
+    def full(self) -> list[LabelBatch]:
+        """The batches of at least ``MIN_LABEL_BATCH`` labels, oldest first."""
+        return [b for b in self.batches if b.size >= MIN_LABEL_BATCH]
+
+    def pooled(self, *, full_only: bool = False, ignore: int | None = None) -> dict[int, int]:
+        """The window's label counts together (of its full batches only; without the label ``ignore``)."""
+        counts = self._full if full_only else self._all
+        return {k: v for k, v in counts.items() if k != ignore}
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self) -> Iterator[LabelBatch]:
+        return iter(self.batches)
 
 
 def label_bits(counts: dict[int, int]) -> float:
@@ -115,7 +163,7 @@ class Seen:
     optimizer: Any = None  # the optimizer whose steps are counted
     total_steps: int | None = None  # how long the run will be, when the loop says so
     update_layers: set[str] | None = None  # probed layers whose weights the counted optimizer steps
-    labels: deque = field(default_factory=lambda: deque(maxlen=LABEL_WINDOW))
+    labels: LabelWindow = field(default_factory=LabelWindow)
     class_loss: bool = False  # the criterion is a mean cross-entropy (or NLL), in nats, over class labels
     ignored_label: int | None = None  # the criterion's ignore_index: such targets are not classes
     input_scale: deque = field(default_factory=lambda: deque(maxlen=RECENT_RECORDS))  # (step, rms, max |x|)
@@ -184,6 +232,7 @@ class Observer:
                                  if n and layer_kind(m) in ("linear", "conv")), None)
         self.due = True
         self.armed = False
+        self.surveying = False  # this check also looks at the input's scale and the criterion's inputs
         self.distributions_every = distributions_every
         self._next_distributions = 0  # the first check at or after this step records distributions
         self.paused = False
@@ -280,19 +329,23 @@ class Observer:
         self.armed = True
         self._in_optimizer = self.optimizer_ids()
         step = self.seen.step
+        # the checks whose record also has the figures' distributions (every distributions_every steps) look at
+        # the pipeline as well: the input's scale and what the criterion is given, which do not change from
+        # one step to the next the way losses and gradients do
+        self.surveying = step >= self._next_distributions
+        if self.surveying:
+            self._next_distributions = step + self.distributions_every
         if self.probe is not None:
-            distributions = step >= self._next_distributions
-            if distributions:
-                self._next_distributions = step + self.distributions_every
-            self.probe.begin_step(distributions=distributions)
+            self.probe.begin_step(distributions=self.surveying)
         in_eval = [n for n, m in self.modal if not m.training and not _frozen(m)]
         if in_eval and not self.seen.eval_mode:
             self.seen.eval_mode.append((step, in_eval))
         if step > 0:
             self._first_grad = set()
             for name, p in self.params.items():
-                # a parameter in no optimizer is never zeroed by optimizer.zero_grad(): not-in-optimizer says so
-                if p.requires_grad and id(p) in self._in_optimizer:
+                # a parameter in no optimizer is never zeroed by optimizer.zero_grad(): not-in-optimizer says so;
+                # one whose .grad is None now cannot carry an old gradient into this step's backward pass
+                if p.requires_grad and p.grad is not None and id(p) in self._in_optimizer:
                     self._temporary.append(p.register_hook(self._grad_hook(name, p)))
         self._fresh_orphans = []
         for name, p in (self.params | self.unregistered | self.criterion_params).items():
@@ -300,7 +353,7 @@ class Observer:
                 self._temporary.append(p.register_hook(self._orphan_hook(name)))
         for name, m in self.frozen_modules:
             self._temporary.append(m.register_forward_pre_hook(self._frozen_hook(name, m)))
-        if self.first_layer is not None:
+        if self.first_layer is not None and self.surveying:
             self._temporary.append(self.first_layer[1].register_forward_pre_hook(self._input_hook))
 
     def _disarm(self) -> None:
@@ -350,7 +403,8 @@ class Observer:
     def _after_criterion(self, _m: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
         if self.paused or not torch.is_grad_enabled() or not isinstance(output, torch.Tensor):
             return
-        if self.armed and self.seen.loss_output is None and inputs and isinstance(inputs[0], torch.Tensor):
+        if self.armed and self.surveying and self.seen.loss_output is None and inputs \
+                and isinstance(inputs[0], torch.Tensor):
             mismatch = loss_mismatch(self.criterion, inputs[0])
             if mismatch is not None:
                 self.seen.loss_output = (self.seen.step, mismatch)
@@ -377,9 +431,7 @@ class Observer:
         if isinstance(y, torch.Tensor) and (y.device.type == "cpu" or self.due):
             labels = _class_labels(y)
             if labels is not None:
-                values, counts = labels.unique(return_counts=True)
-                self.seen.labels.append(LabelBatch(step, int(labels.numel()),
-                                                   dict(zip(values.tolist(), counts.tolist()))))
+                self.seen.labels.append(LabelBatch(step, int(labels.numel()), label_counts(labels)))
 
     def flush_losses(self) -> None:
         """Losses kept on an accelerator, copied to the host in one go (at checks)."""
@@ -625,6 +677,19 @@ def _class_labels(y: torch.Tensor) -> torch.Tensor | None:
     if y.dim() == 1 and y.is_floating_point() and bool(((y == 0) | (y == 1)).all()):
         return y.long().cpu()
     return None
+
+
+SMALL_BATCH = 4096
+"""Label batches up to this size are counted in Python: ``unique`` on a small tensor, right after a training
+step's large parallel operations, cost 0.15 ms on two threads (waking the thread pool for a sort of 128 values)."""
+
+
+def label_counts(labels: torch.Tensor) -> dict[int, int]:
+    """``{label: count}`` of a 1-D tensor of class labels on the CPU, in label order."""
+    if labels.numel() <= SMALL_BATCH:
+        return dict(sorted(collections.Counter(labels.tolist()).items()))
+    values, counts = labels.unique(return_counts=True)
+    return dict(zip(values.tolist(), counts.tolist()))
 
 
 def _nonfinite_layer(record: ProbeRecord) -> str | None:

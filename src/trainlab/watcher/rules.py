@@ -51,12 +51,13 @@ section says so again):
   Python list; added after the held-out set missed a head kept as plain tensors), and the parameters of
   the ``criterion`` (a loss with weights of its own, such as CosFace's class centres; added after the fifth
   held-out set of ``benchmarks/watch`` missed one).
-* loss/output (TheDeepChecker's redundant softmax; the doctor's ``loss-output``): at a check, the rows given
+* loss/output (TheDeepChecker's redundant softmax; the doctor's ``loss-output``): at a check that records
+  distributions (the first, then every ``distributions_every`` steps), the rows given
   to ``CrossEntropyLoss`` are probabilities (in [0, 1] to 1e-4, summing to 1 to 1e-3), or those given to
   ``NLLLoss`` all lie in [0, 1]; needs the ``criterion`` (added after the benchmark's runs had missed two
   softmax-into-cross-entropy loops, whose labels say ``loss-flat``).
 * input scale: the first Linear/Conv layer's input with RMS above 10, largest value above 100
-  (raw 8-bit pixels), or RMS below 0.01 (inputs normalized twice).
+  (raw 8-bit pixels), or RMS below 0.01 (inputs normalized twice), measured at the same checks as loss/output.
 * labels (batches of at least 8 with class labels): *constant* when the last 10 batches all hold
   one and the same label; *unshuffled* when, over the last ``LABEL_WINDOW`` batches, the mean
   label entropy of a batch is below half of the entropy of all of them together (a shuffled batch
@@ -89,13 +90,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Callable, Iterable
+from typing import Callable
 
 from trainlab.loop.records import is_diverging
 from trainlab.probe.records import ProbeRecord
 from trainlab.probe.stats import RELU_FAMILY, SATURATING
 from trainlab.watcher.findings import Finding
-from trainlab.watcher.observe import WINDOW, LabelBatch, Seen, label_bits
+from trainlab.watcher.observe import WINDOW, Seen, label_bits
 
 VANISH, EXPLODE, GROWTH, GRAD_RMS_HIGH = 1e-3, 100.0, 1e3, 10.0
 DEAD, SATURATED = 0.7, 0.5
@@ -105,7 +106,7 @@ DIVERGENCE_FACTOR, FLAT_AFTER, FLAT_DROP = 3.0, 50, 0.05
 OSCILLATION_WINDOWS, SMOOTHNESS, SWING = 6, 0.5, 0.5
 STEP_SWING_STEPS = 30
 INPUT_RMS_HIGH, INPUT_MAX_HIGH, INPUT_RMS_LOW = 10.0, 100.0, 0.01
-MIN_LABEL_BATCH, CONSTANT_BATCHES = 8, 10
+CONSTANT_BATCHES = 10
 PER_BATCH_SCHEDULES = ("OneCycleLR", "CyclicLR")
 PLATEAU_SCHEDULES = ("ReduceLROnPlateau",)
 LINE_SEARCH_OPTIMIZERS = ("LBFGS",)
@@ -290,7 +291,7 @@ def _no_better_than_prior(seen: Seen, step: int, best: float) -> Finding | None:
     from an initialization that started above that level."""
     if not seen.class_loss or not seen.labels:
         return None
-    counts = _pooled(seen.labels, ignore=seen.ignored_label)  # padding targets (ignore_index) are no class
+    counts = seen.labels.pooled(ignore=seen.ignored_label)  # padding targets (ignore_index) are no class
     prior = label_bits(counts) * math.log(2)
     if len(counts) < 2 or best < (1 - FLAT_DROP) * prior:
         return None
@@ -519,7 +520,7 @@ def _input_scale(seen: Seen, final: bool) -> Finding | None:
 # -- the data and the schedule ----------------------------------------------------------------------
 @rule("constant-labels")
 def _constant_labels(seen: Seen, final: bool) -> Finding | None:
-    batches = [b for b in seen.labels if b.size >= MIN_LABEL_BATCH][-CONSTANT_BATCHES:]
+    batches = seen.labels.full()[-CONSTANT_BATCHES:]
     if len(batches) < CONSTANT_BATCHES or any(len(b.counts) != 1 for b in batches):
         return None
     labels = {next(iter(b.counts)) for b in batches}
@@ -530,22 +531,12 @@ def _constant_labels(seen: Seen, final: bool) -> Finding | None:
                    numbers={"batches": len(batches)})
 
 
-def _pooled(batches: Iterable[LabelBatch], ignore: int | None = None) -> dict[int, int]:
-    """The label counts of ``batches`` together (without the label ``ignore``)."""
-    counts: dict[int, int] = {}
-    for batch in batches:
-        for label, n in batch.counts.items():
-            if label != ignore:
-                counts[label] = counts.get(label, 0) + n
-    return counts
-
-
 @rule("unshuffled")
 def _unshuffled(seen: Seen, final: bool) -> Finding | None:
-    batches = [b for b in seen.labels if b.size >= MIN_LABEL_BATCH]
+    batches = seen.labels.full()
     if len(batches) < CONSTANT_BATCHES:
         return None
-    pooled = _pooled(batches)
+    pooled = seen.labels.pooled(full_only=True)
     whole = label_bits(pooled)
     within = statistics.fmean(b.bits for b in batches)
     if len(pooled) < 2 or whole < 0.5 or within >= 0.5 * whole:
