@@ -55,3 +55,33 @@ def test_a_recipe_somewhat_slower_than_the_reference_rules_out_only_a_rate_too_h
     slower = judged(problem, lr=0.02, optimizer="sgd")
     assert slower.status == "pass" and 0.6 <= slower.numbers["progress_ratio"] < 0.9, slower.evidence
     assert "lr-too-high" in slower.rules_out and "lr-too-low" not in slower.rules_out
+
+
+def test_heavy_momentum_is_named_from_099_on_and_never_for_adam():
+    from trainlab.doctor.patient import Recipe, heavy_momentum
+
+    assert "100x the learning rate" in heavy_momentum(Recipe(optimizer="momentum", lr=0.01, momentum=0.99))
+    assert "1000x" in heavy_momentum(Recipe(optimizer="sgd", lr=0.01, momentum=0.999))
+    assert heavy_momentum(Recipe(optimizer="momentum", lr=0.01, momentum=0.98)) is None
+    assert heavy_momentum(Recipe(optimizer="momentum", lr=0.01)) is None  # its default, 0.9
+    assert heavy_momentum(Recipe(optimizer="adam", lr=0.01, momentum=0.999)) is None
+    assert heavy_momentum(None) is None
+
+
+def test_an_unstable_run_under_heavy_momentum_names_the_setting_before_the_rate(problem):
+    """Momentum 0.999 at a rate that trains this net at momentum 0.9 (DeepFD's optimizer-settings faults)."""
+    heavy = judged(problem, lr=0.1, optimizer="momentum", momentum=0.999)
+    assert heavy.status in ("warn", "fail"), heavy.evidence
+    assert heavy.causes[0] == "bad-optimizer-settings" and "momentum 0.999" in heavy.advice
+    assert judged(problem, lr=0.1, optimizer="momentum", momentum=0.9).status == "pass"
+
+
+def test_lr_range_names_heavy_momentum_first_when_the_rate_is_above_its_explosion_point(problem):
+    def lr_range(momentum: float):
+        return doctor(mlp(depth=2, width=64, activation="relu", init="he-normal"), *problem, checks=["lr-range"],
+                      lr=3.0, optimizer="momentum", momentum=momentum)["lr-range"]
+
+    heavy = lr_range(0.999)
+    assert heavy.status == "warn" and heavy.causes == ("bad-optimizer-settings", "lr-too-high"), heavy.evidence
+    assert heavy.advice.startswith("Your momentum 0.999")
+    assert lr_range(0.9).status == "pass"

@@ -18,7 +18,7 @@ from torch import nn
 from trainlab.data.base import Split, check_inputs, seeded_generator
 from trainlab.errors import UserError, choose
 from trainlab.losses import LOSSES, softmax_loss, svm_loss
-from trainlab.optimizers import OPTIMIZERS
+from trainlab.optimizers import OPTIMIZERS, effective_momentum
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -75,6 +75,23 @@ class Recipe:
             raise UserError(f"lr must be > 0, got {self.lr}")
         if self.weight_decay < 0:
             raise UserError(f"weight decay must be >= 0, got {self.weight_decay}")
+
+
+HEAVY_MOMENTUM = 0.99
+"""Momentum at or above this is the likelier cause of an unstable run than the learning rate: a steady gradient's
+step grows to ``lr / (1 - momentum)``, 100x the rate at 0.99 and 1000x at 0.999, against 10x at the usual 0.9."""
+
+
+def heavy_momentum(recipe: Recipe | None) -> str | None:
+    """A sentence on ``recipe``'s momentum when it is ``HEAVY_MOMENTUM`` or more (the checks that find an unstable
+    run then name an optimizer setting before the learning rate), else None."""
+    if recipe is None or recipe.optimizer == "adam":
+        return None
+    momentum = effective_momentum(recipe.optimizer, recipe.momentum)
+    if momentum < HEAVY_MOMENTUM:
+        return None
+    return (f"your momentum {momentum:g} makes a steady gradient's step {1 / (1 - momentum):.0f}x the learning rate "
+            f"(10x at the usual 0.9)")
 
 
 DOCTOR_RECIPE = Recipe(optimizer="adam", lr=1e-3)

@@ -17,7 +17,9 @@ above the sweep's explosion point without divergence in the trial -> warn; a rat
 ``TOO_LOW`` = 100 times below the suggestion (unless the sweep was flat) -> warn. Otherwise it passes, with
 the sweep's caveat when the sweep was unreliable: that weakens the suggestion, not your rate, which
 its trial judged. Without a learning rate an unreliable sweep warns, since the suggestion is then the
-finding. (Until the benchmark's third run an unreliable sweep warned in both cases.)
+finding. (Until the benchmark's third run an unreliable sweep warned in both cases.) With SGD's momentum at
+:data:`~trainlab.doctor.patient.HEAVY_MOMENTUM` or more, the two "too high" findings name the optimizer
+setting first (the recipe check's rule, added with it).
 
 ``update-ratio`` (CS231n, "babysitting the learning process"): during ``budget.ratio_steps`` steps at
 the user's learning rate (else lr-range's suggestion), the ratio ``||W_after - W_before|| / ||W_before||``
@@ -33,7 +35,7 @@ import torch
 
 from trainlab.doctor.base import Verdict, fmt, register
 from trainlab.doctor.fit import fit, make_optimizer, weight_tensors
-from trainlab.doctor.patient import Patient, Recipe
+from trainlab.doctor.patient import Patient, Recipe, heavy_momentum
 from trainlab.losses import expected_initial_loss
 
 LR_MIN, LR_MAX = 1e-6, 10.0
@@ -123,12 +125,16 @@ def check_lr_range(p: Patient) -> Verdict:
     numbers.update(user_lr=lr, trial=t)
     said += f"; your lr {fmt(lr)}: loss {fmt(t['first'])} -> {fmt(t['last'])} in {t['steps']} steps"
     fix = f"Use --lr {fmt(s['suggested_lr'])} (the range test's suggestion) or lower."
+    heavy = heavy_momentum(p.recipe)  # then the momentum, not the rate, is the likelier setting to change
+    if heavy is not None:
+        fix = f"{heavy[0].upper()}{heavy[1:]}: lower it to 0.9, or " + fix[0].lower() + fix[1:]
     if t["diverged"]:
         return Verdict("fail", said + " (diverged: your learning rate is too high)", numbers, fix + caveat,
-                       ("lr-too-high",))
+                       ("bad-optimizer-settings", "lr-too-high") if heavy else ("lr-too-high",))
     if s["explode_lr"] and lr >= s["explode_lr"]:
         return Verdict("warn", said + f" (above the sweep's explosion point {fmt(s['explode_lr'])})", numbers,
-                       fix + caveat, ("lr-too-high", "bad-optimizer-settings"))
+                       fix + caveat, ("bad-optimizer-settings", "lr-too-high") if heavy else
+                       ("lr-too-high", "bad-optimizer-settings"))
     if lr * TOO_LOW < s["suggested_lr"] and not s["flat"]:
         return Verdict("warn", said + f" (over {fmt(TOO_LOW)}x below the suggestion: too low, training will crawl)",
                        numbers, f"Try --lr {fmt(s['suggested_lr'])}.", ("lr-too-low", "bad-optimizer-settings"))

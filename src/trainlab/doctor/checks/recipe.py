@@ -23,7 +23,10 @@ initialization -> too much regularization; a loss spike (a training loss above `
 first), an update ratio ``||dW|| / ||W||`` (median over the first 10% of steps, at least 5) above
 1e-2, or a tail above ``ROSE`` = 1.5 times the run's lowest loss (a median over windows as long as the
 tail: it went down and came back) -> the learning rate is too high; an update ratio below 1e-4 -> too low;
-otherwise an optimizer setting, with a too-low rate as the next guess.
+otherwise an optimizer setting, with a too-low rate as the next guess. An unstable run (diverged, spiked,
+came back, or large updates) of SGD with momentum ``HEAVY_MOMENTUM`` = 0.99 or more names the optimizer
+setting first: the momentum multiplies the rate's step by ``1 / (1 - momentum)`` (added after the blind set
+``cases_blind1``, whose momentum 0.999 this check read as a rate too high).
 
 A pass is direct evidence against some of the recipe's faults (``Verdict.rules_out``, see
 :func:`trainlab.doctor.diagnosis.rule_out`): a run with no spike and no comeback of the loss rules out
@@ -51,7 +54,7 @@ import torch
 from trainlab.doctor.base import Verdict, fmt, register
 from trainlab.doctor.checks.rates import DIVERGE, RATIO_HIGH, RATIO_LOW
 from trainlab.doctor.fit import Fit, fit, l2_penalty, measure, weight_tensors
-from trainlab.doctor.patient import DOCTOR_RECIPE, Patient, Recipe
+from trainlab.doctor.patient import DOCTOR_RECIPE, Patient, Recipe, heavy_momentum
 
 LEARNS = 0.2
 FAIL_RATIO, WARN_RATIO = 0.25, 0.6
@@ -137,9 +140,9 @@ def check_recipe(p: Patient) -> Verdict:
             f"{fmt(ratio)}")
     if yours.diverged or not math.isfinite(tail) or tail > DIVERGE * first:
         at = len(yours.losses)
-        return Verdict("fail", f"your recipe diverged (by step {at}): " + said, numbers,
-                       "Lower the learning rate (see lr-range's suggestion), or clip the gradients.",
-                       ("lr-too-high", "bad-optimizer-settings"))
+        causes, advice = _unstable_causes(p, "Lower the learning rate (see lr-range's suggestion), or clip the "
+                                             "gradients.")
+        return Verdict("fail", f"your recipe diverged (by step {at}): " + said, numbers, advice, causes)
     if ref < LEARNS:
         if own >= LEARNS:
             return Verdict("pass", said + f"; yours trains (lift over chance {fmt(own)}) where the reference learns "
@@ -195,6 +198,15 @@ def _alone(p: Patient) -> Verdict:
     return Verdict("pass", said, numbers, rules_out=_trains(lift, run.losses, share=None))
 
 
+def _unstable_causes(p: Patient, advice: str) -> tuple[tuple[str, ...], str]:
+    """The causes of an unstable run, likeliest first: the learning rate, unless the momentum multiplies it."""
+    heavy = heavy_momentum(p.recipe)
+    if heavy is None:
+        return ("lr-too-high", "bad-optimizer-settings"), advice
+    return ("bad-optimizer-settings", "lr-too-high"), f"{heavy[0].upper()}{heavy[1:]}: lower it to 0.9 (or the " \
+        "learning rate as much)."
+
+
 def _why(p: Patient, start: float, run: Fit, ratio: float) -> tuple[tuple[str, ...], str]:
     """The cause a recipe that trains worse than the reference points at, read from its own run."""
     if p.recipe.weight_decay:
@@ -205,9 +217,8 @@ def _why(p: Patient, start: float, run: Fit, ratio: float) -> tuple[tuple[str, .
                     f"The weight-decay penalty is {share:.0%} of your objective at initialization: lower "
                     "--weight-decay.")
     if _unstable(run.losses) or (math.isfinite(ratio) and ratio > RATIO_HIGH):
-        return (("lr-too-high", "bad-optimizer-settings"),
-                "Your loss spiked or came back up, or your updates are large: lower the learning rate to "
-                "lr-range's suggestion.")
+        return _unstable_causes(p, "Your loss spiked or came back up, or your updates are large: lower the "
+                                   "learning rate to lr-range's suggestion.")
     if math.isfinite(ratio) and ratio < RATIO_LOW:
         return (("lr-too-low", "bad-optimizer-settings"),
                 "Your updates are tiny against the weights: raise the learning rate to lr-range's suggestion.")
