@@ -141,6 +141,32 @@ def test_a_mean_over_the_batch_that_is_detached_is_caught_by_the_forward_compari
     assert check.numbers["gradient_leak"] == 0 and check.numbers["forward_drift"] > 1e-3
 
 
+class SignTokens(nn.Module):
+    """The features' signs read as a sequence of 20 token ids, then one self-attention layer: the ids have no
+    gradient path, so only the forward comparison can see mixing. ``batch_first=False`` on ``[batch, tokens,
+    dim]`` attends over the batch (DeepLocalize's nn.MultiheadAttention / TransformerEncoderLayer default)."""
+
+    def __init__(self, batch_first: bool) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(2, 16)
+        self.layer = nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, dropout=0.0, batch_first=batch_first)
+        self.head = nn.Linear(16, CLASSES)
+
+    def forward(self, x):
+        return self.head(self.layer(self.embed((x > 0).long()))[:, -1])
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_attention_over_the_batch_of_token_ids_is_judged_by_the_forward_pass(problem, batch_first):
+    torch.manual_seed(0)
+    check = doctor(SignTokens(batch_first), *problem, checks=["batch-independence"])["batch-independence"]
+    assert check.numbers["gradient_leak"] is None  # no gradient path to the ids
+    if batch_first:
+        assert check.status == "pass" and check.numbers["forward_drift"] < 1e-4, check.evidence
+    else:
+        assert check.status == "fail" and check.numbers["forward_drift"] > 1e-3, check.evidence
+
+
 def test_inputs_scaled_by_1000_fail_the_data_check(problem):
     train, val = problem
     report = doctor(mlp(), Split(train.x * 1000, train.y), Split(val.x * 1000, val.y), lr=0.05,

@@ -12,7 +12,10 @@ batch of ``BATCH`` it back-propagates the sum of that example's scores to the in
 row of the input gradient must be zero (fail when its largest entry exceeds ``LEAK_TOL`` = 1e-6 of
 the example's own). It also computes the first half of the batch on its own: its scores must
 match those computed in the full batch (fail when they differ by more than ``FORWARD_TOL`` = 1e-4 of
-the score scale), which catches mixing that gradients do not show (e.g. a detached batch mean).
+the score scale), which catches mixing that gradients do not show (e.g. a detached batch mean). Inputs with
+no gradient path (token ids, or floats the model casts to ids) are judged by that comparison alone (until
+the second blind set, whose attention over the batch axis of token ids it missed, the check crashed there
+and was skipped).
 Both run in float64 (for floating-point inputs): a saturated deep net amplifies float32 rounding,
 which differs with the batch's size, far past 1e-4, and that is not mixing.
 """
@@ -93,11 +96,16 @@ def check_batch_independence(p: Patient) -> Verdict:
     x = x.detach().clone()
     if x.is_floating_point():  # in float64, so that a chaotic (saturated) net's float32 rounding is not read as mixing
         model, x = model.double(), x.double()
-    x.requires_grad_(True)
+    x.requires_grad_(x.is_floating_point())
     scores = model(x)
+    # token ids, or inputs the model casts to them, have no gradient path: the forward comparison alone judges then
+    traced = x.requires_grad and scores.requires_grad
     leak, silent = 0.0, 0
-    for i in range(n):
-        (grad,) = torch.autograd.grad(scores[i].sum(), x, retain_graph=i < n - 1)
+    for i in range(n if traced else 0):
+        (grad,) = torch.autograd.grad(scores[i].sum(), x, retain_graph=i < n - 1, allow_unused=True)
+        if grad is None:
+            traced = False
+            break
         grad = grad.reshape(n, -1).abs()
         own = float(grad[i].max())
         others = float(torch.cat([grad[:i], grad[i + 1:]]).max())
@@ -111,7 +119,10 @@ def check_batch_independence(p: Patient) -> Verdict:
         alone = model(x[:half])
         scale = float(scores.detach().abs().max()) + 1e-12
         drift = float((alone - scores.detach()[:half]).abs().max()) / scale
-    numbers = {"examples": n, "gradient_leak": leak, "forward_drift": drift, "examples_without_gradient": silent}
+    if not traced:
+        leak, silent = 0.0, 0
+    numbers = {"examples": n, "gradient_leak": leak if traced else None, "forward_drift": drift,
+               "examples_without_gradient": silent}
     if leak > LEAK_TOL or drift > FORWARD_TOL:
         what = []
         if leak > LEAK_TOL:
@@ -126,5 +137,9 @@ def check_batch_independence(p: Patient) -> Verdict:
         return Verdict("warn", "no example's scores have any gradient with respect to its input", numbers,
                        "The output does not depend on the input at all: check the forward pass (and init-health).",
                        ("input-ignored", "detached-gradient"))
+    if not traced:
+        return Verdict("pass", f"{n} examples: no gradient path to the inputs (token ids, or a cast to them), so "
+                               f"judged by the forward pass alone: drift {fmt(drift)}", numbers,
+                       rules_out=("batch-mixing",))
     return Verdict("pass", f"{n} examples: largest cross-example gradient {fmt(leak)} of own, "
                            f"forward drift {fmt(drift)}", numbers, rules_out=("batch-mixing",))
