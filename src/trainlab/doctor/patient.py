@@ -90,7 +90,7 @@ def heavy_momentum(recipe: Recipe | None) -> str | None:
     momentum = effective_momentum(recipe.optimizer, recipe.momentum)
     if momentum < HEAVY_MOMENTUM:
         return None
-    return (f"your momentum {momentum:g} makes a steady gradient's step {1 / (1 - momentum):.0f}x the learning rate "
+    return (f"Your momentum {momentum:g} makes a steady gradient's step {1 / (1 - momentum):.0f}x the learning rate "
             f"(10x at the usual 0.9)")
 
 

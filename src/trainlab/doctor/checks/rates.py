@@ -127,7 +127,7 @@ def check_lr_range(p: Patient) -> Verdict:
     fix = f"Use --lr {fmt(s['suggested_lr'])} (the range test's suggestion) or lower."
     heavy = heavy_momentum(p.recipe)  # then the momentum, not the rate, is the likelier setting to change
     if heavy is not None:
-        fix = f"{heavy[0].upper()}{heavy[1:]}: lower it to 0.9, or " + fix[0].lower() + fix[1:]
+        fix = f"{heavy}: lower it to 0.9, or " + fix[0].lower() + fix[1:]
     if t["diverged"]:
         return Verdict("fail", said + " (diverged: your learning rate is too high)", numbers, fix + caveat,
                        ("bad-optimizer-settings", "lr-too-high") if heavy else ("lr-too-high",))

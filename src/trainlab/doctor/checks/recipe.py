@@ -203,8 +203,7 @@ def _unstable_causes(p: Patient, advice: str) -> tuple[tuple[str, ...], str]:
     heavy = heavy_momentum(p.recipe)
     if heavy is None:
         return ("lr-too-high", "bad-optimizer-settings"), advice
-    return ("bad-optimizer-settings", "lr-too-high"), f"{heavy[0].upper()}{heavy[1:]}: lower it to 0.9 (or the " \
-        "learning rate as much)."
+    return ("bad-optimizer-settings", "lr-too-high"), f"{heavy}: lower it to 0.9 (or the learning rate as much)."
 
 
 def _why(p: Patient, start: float, run: Fit, ratio: float) -> tuple[tuple[str, ...], str]:
