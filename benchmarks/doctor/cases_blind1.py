@@ -45,6 +45,7 @@ from benchmarks.doctor.common import (
     init_,
     mlp,
     one_hot,
+    reseed,
     tabular,
     tokens,
     xor,
@@ -137,10 +138,6 @@ def one_vs_rest_bce(scores: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(scores, one_hot(y, scores.shape[1]))
 
 
-def _seed(seed: int = 0) -> None:
-    torch.manual_seed(seed)
-
-
 # -- the learning rate ----------------------------------------------------------------------------
 
 @case("blind1-tdc-regrnn-high-lr-sgd", faulty=True, cause="lr-too-high", lead="lr-range",
@@ -150,7 +147,7 @@ def _seed(seed: int = 0) -> None:
                  "lr 1.5 (a rate that trains this network is ~0.05)")
 def blind1_tdc_regrnn_high_lr_sgd() -> Patient:
     """Dense 784-64-64-10 ReLU (He), standardized Fashion-MNIST, plain SGD lr 1.5."""
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(init_(mlp([784, 64, 64, 10]), "he"), train, val, lr=1.5, optimizer="sgd")
 
@@ -162,7 +159,7 @@ def blind1_tdc_regrnn_high_lr_sgd() -> Patient:
                  "CIFAR-10 at 16x16, trained by Adam at lr 0.5 instead of a rate near 1e-3")
 def blind1_tdc_deepcnn_high_lr_adam() -> Patient:
     """Zoo VGG (16-32-64, BN), CIFAR-10 at 16x16, Adam lr 0.5."""
-    _seed()
+    reseed()
     train, val = images("cifar10", 3000, val=400, pool=2)
     model = VGG(VGGConfig(stages=((16,), (32,), (64,)), hidden=64))
     return Patient(model, train, val, lr=0.5, optimizer="adam")
@@ -176,7 +173,7 @@ def blind1_tdc_deepcnn_high_lr_adam() -> Patient:
                  "(the program's unscaled CSV pixels and sigmoid output are left out: one fault per case)")
 def blind1_dl_55328966_sgd_1e_4() -> Patient:
     """Dense 784-784(linear)-50-10 (Glorot), standardized MNIST, plain SGD lr 1e-4, batch 32."""
-    _seed()
+    reseed()
     train, val = images("mnist", 3000)
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 784), nn.Linear(784, 50), nn.ReLU(), nn.Linear(50, 10))
     return Patient(init_(model, "glorot"), train, val, lr=1e-4, optimizer="sgd", batch_size=32)
@@ -189,7 +186,7 @@ def blind1_dl_55328966_sgd_1e_4() -> Patient:
                  "momentum SGD at lr 1e-5")
 def blind1_tdc_deepcnn_low_lr() -> Patient:
     """Zoo VGG (16-16, 32-32, BN), CIFAR-10 at 16x16, momentum SGD lr 1e-5."""
-    _seed()
+    reseed()
     train, val = images("cifar10", 3000, val=400, pool=2)
     model = VGG(VGGConfig(stages=((16, 16), (32, 32)), hidden=64))
     return Patient(model, train, val, lr=1e-5, optimizer="momentum", momentum=0.9)
@@ -204,7 +201,7 @@ def blind1_tdc_deepcnn_low_lr() -> Patient:
                  "ReLU LeNet-5 on standardized MNIST")
 def blind1_dfd_opt_adam_at_sgd_lr() -> Patient:
     """LeNet-5 (ReLU, He), standardized MNIST, Adam at SGD's lr 0.1."""
-    _seed()
+    reseed()
     train, val = images("mnist", 3000)
     return Patient(LeNet(), train, val, lr=0.1, optimizer="adam")
 
@@ -216,7 +213,7 @@ def blind1_dfd_opt_adam_at_sgd_lr() -> Patient:
                  "at lr 0.05 on a Dense 784-128-10 ReLU Fashion-MNIST classifier that trains at momentum 0.9")
 def blind1_dfd_momentum_0999() -> Patient:
     """Dense 784-128-10 ReLU (He), standardized Fashion-MNIST, SGD lr 0.05 with momentum 0.999."""
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(init_(mlp([784, 128, 10]), "he"), train, val, lr=0.05, optimizer="momentum", momentum=0.999)
 
@@ -229,7 +226,7 @@ def blind1_dfd_momentum_0999() -> Patient:
                  "(ReLU, He, no batch norm) on standardized Fashion-MNIST, momentum SGD lr 0.01, weight decay 1.0")
 def blind1_tdc_deepcnn_over_reg() -> Patient:
     """LeNet-5 (ReLU, He), standardized Fashion-MNIST, momentum SGD lr 0.01, weight decay 1.0."""
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(LeNet(), train, val, lr=0.01, optimizer="momentum", momentum=0.9, weight_decay=1.0)
 
@@ -241,7 +238,7 @@ def blind1_tdc_deepcnn_over_reg() -> Patient:
                  "others), Adam lr 1e-3, batch 32")
 def blind1_tdc_basecnn_miss_reg_cifar() -> Patient:
     """Conv 32-64 + dense 256, no regularization, 256 CIFAR-10 images at 16x16, Adam lr 1e-3, batch 32."""
-    _seed()
+    reseed()
     train, val = images("cifar10", 256, val=400, pool=2)
     model = init_(ConvNet(channels=(32, 64), hidden=256), "he")
     return Patient(model, train, val, lr=1e-3, optimizer="adam", batch_size=32)
@@ -254,7 +251,7 @@ def blind1_tdc_basecnn_miss_reg_cifar() -> Patient:
                  "identity activations on noisy XOR clusters, Adam lr 0.01")
 def blind1_dfd_act_linear_xor() -> Patient:
     """Dense 2-8-8-2 with identity activations (Glorot), noisy XOR, Adam lr 0.01."""
-    _seed()
+    reseed()
     train, val = xor()
     return Patient(init_(mlp([2, 8, 8, 2], "identity"), "glorot"), train, val, lr=0.01, optimizer="adam",
                    batch_size=32)
@@ -269,7 +266,7 @@ def blind1_dfd_act_linear_xor() -> Patient:
                  "Dense 784-256-10 ReLU MNIST classifier, momentum SGD lr 0.01")
 def blind1_tdc_deepcnn_miss_softmax_nll() -> Patient:
     """Dense 784-256-10 ReLU (He), standardized MNIST, loss = F.nll_loss(raw scores), momentum SGD lr 0.01."""
-    _seed()
+    reseed()
     train, val = images("mnist", 3000)
     return Patient(init_(mlp([784, 256, 10]), "he"), train, val, loss_fn=nll_on_scores, lr=0.01,
                    optimizer="momentum", momentum=0.9)
@@ -282,7 +279,7 @@ def blind1_tdc_deepcnn_miss_softmax_nll() -> Patient:
                  "F.cross_entropy, momentum SGD lr 0.01 on CIFAR-10 at 16x16")
 def blind1_tdc_deepcnn_red_softmax() -> Patient:
     """Zoo VGG (16-32-64, BN) + Softmax, CIFAR-10 at 16x16, cross-entropy, momentum SGD lr 0.01."""
-    _seed()
+    reseed()
     train, val = images("cifar10", 3000, val=400, pool=2)
     model = nn.Sequential(VGG(VGGConfig(stages=((16,), (32,), (64,)), hidden=64)), nn.Softmax(dim=1))
     return Patient(model, train, val, lr=0.01, optimizer="momentum", momentum=0.9)
@@ -295,7 +292,7 @@ def blind1_tdc_deepcnn_red_softmax() -> Patient:
                  "for the mean, so each step is 128x too large)")
 def blind1_tdc_deepcnn_wrong_loss_sum() -> Patient:
     """Dense 784-256-10 ReLU (He), standardized Fashion-MNIST, summed cross-entropy, batch 128, SGD lr 0.05."""
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(init_(mlp([784, 256, 10]), "he"), train, val, loss_fn=summed_cross_entropy, lr=0.05,
                    optimizer="sgd", batch_size=128)
@@ -308,7 +305,7 @@ def blind1_tdc_deepcnn_wrong_loss_sum() -> Patient:
                  "loss = -cross-entropy")
 def blind1_tdc_regrnn_flip_sign() -> Patient:
     """Dense 12-64-64-4 ReLU (He), tabular features, loss = -cross-entropy, Adam lr 1e-3."""
-    _seed()
+    reseed()
     train, val = tabular(scales=(1.0,) * 12, classes=4, seed=3)
     return Patient(init_(mlp([12, 64, 64, 4]), "he"), train, val, loss_fn=negated_cross_entropy, lr=1e-3,
                    optimizer="adam", batch_size=32)
@@ -323,7 +320,7 @@ def blind1_tdc_regrnn_flip_sign() -> Patient:
                  "plain two-stage conv net on CIFAR-10 at 16x16, momentum SGD lr 0.01")
 def blind1_tdc_deepcnn_zeros_init() -> Patient:
     """Conv 16-32 + dense 64, every weight and bias 0, CIFAR-10 at 16x16, momentum SGD lr 0.01."""
-    _seed()
+    reseed()
     train, val = images("cifar10", 3000, val=400, pool=2)
     return Patient(init_(ConvNet(), "zeros"), train, val, lr=0.01, optimizer="momentum", momentum=0.9)
 
@@ -335,7 +332,7 @@ def blind1_tdc_deepcnn_zeros_init() -> Patient:
                  "momentum SGD lr 0.01")
 def blind1_tdc_deepcnn_random_init() -> Patient:
     """Conv 16-32 + dense 64, weights N(0, 1), CIFAR-10 at 16x16, momentum SGD lr 0.01."""
-    _seed()
+    reseed()
     train, val = images("cifar10", 3000, val=400, pool=2)
     return Patient(init_(ConvNet(), "normal:1.0"), train, val, lr=0.01, optimizer="momentum", momentum=0.9)
 
@@ -347,7 +344,7 @@ def blind1_tdc_deepcnn_random_init() -> Patient:
                  "temperature), plain SGD lr 0.01")
 def blind1_tdc_over_scaled_outputs() -> Patient:
     """100 x Dense 784-128-10 ReLU (He), standardized Fashion-MNIST, plain SGD lr 0.01."""
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(Scaled(init_(mlp([784, 128, 10]), "he"), 100.0), train, val, lr=0.01, optimizer="sgd")
 
@@ -359,7 +356,7 @@ def blind1_tdc_over_scaled_outputs() -> Patient:
                  "Fashion-MNIST, momentum SGD lr 0.01: the activations shrink ~10x per layer")
 def blind1_at_deep_relu_small_init() -> Patient:
     """Dense 784-128x8-10 ReLU, weights N(0, 0.01^2), standardized Fashion-MNIST, momentum SGD lr 0.01."""
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(init_(mlp([784] + [128] * 8 + [10]), "normal:0.01"), train, val, lr=0.01,
                    optimizer="momentum", momentum=0.9)
@@ -374,7 +371,7 @@ def blind1_at_deep_relu_small_init() -> Patient:
                  "unit is saturated), a Glorot output layer, standardized Fashion-MNIST, plain SGD lr 0.01")
 def blind1_dd_tanh_normal_init_saturated() -> Patient:
     """Dense 784-64-64-64-10 tanh, hidden weights N(0, 1), Glorot output, Fashion-MNIST, SGD lr 0.01."""
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     model = init_(mlp([784, 64, 64, 64, 10], "tanh"), "normal:1.0")
     nn.init.xavier_uniform_(model[-1].weight)
@@ -391,7 +388,7 @@ def blind1_dd_tanh_normal_init_saturated() -> Patient:
                  "(lr 1e-3, batch 32)")
 def blind1_at_improper_activation_relu_output() -> Patient:
     """Dense 2-50x4-6 ReLU (He-uniform) with a ReLU on the scores, 6 blobs, Adam lr 1e-3, batch 32."""
-    _seed()
+    reseed()
     train, val = generated("synthetic-blobs", classes=6, dims=2, seed=4)
     model = nn.Sequential(init_(mlp([2, 50, 50, 50, 50, 6]), "he-uniform"), nn.ReLU())
     return Patient(model, train, val, lr=1e-3, optimizer="adam", batch_size=32)
@@ -404,7 +401,7 @@ def blind1_at_improper_activation_relu_output() -> Patient:
                  "trainlab's 3-arm spirals, SGD lr 0.05, momentum 0.9")
 def blind1_at_gradient_vanish_sigmoid_spirals() -> Patient:
     """Dense 2-32x8-3 sigmoid (Glorot), 3-arm spirals, momentum SGD lr 0.05."""
-    _seed()
+    reseed()
     train, val = generated("synthetic-spirals", classes=3)
     return Patient(init_(mlp([2] + [32] * 8 + [3], "sigmoid"), "glorot"), train, val, lr=0.05,
                    optimizer="momentum", momentum=0.9, batch_size=32)
@@ -417,7 +414,7 @@ def blind1_at_gradient_vanish_sigmoid_spirals() -> Patient:
                  "recurrent matrix is drawn N(0, 0.2^2) (spectral radius ~1.6), momentum SGD lr 0.01")
 def blind1_at_relu_rnn_exploding() -> Patient:
     """Embedding 16 -> ReLU RNN 64 (W_hh ~ N(0, 0.2^2)) -> scores, planted-token sequences, momentum SGD lr 0.01."""
-    _seed()
+    reseed()
     train, val = tokens()
     return Patient(ReluRNN(24, 4, recurrent_std=0.2), train, val, lr=0.01, optimizer="momentum", momentum=0.9)
 
@@ -432,7 +429,7 @@ def blind1_at_relu_rnn_exploding() -> Patient:
                  "program's momentum SGD lr 0.1 (its one-unit softmax output and MSE are left out)")
 def blind1_dl_33969059_unscaled_features() -> Patient:
     """Dense 3-16-16-2 tanh (Glorot), raw features ~5e3 +- 2.9e3, momentum SGD lr 0.1, batch 32."""
-    _seed()
+    reseed()
     train, val = tabular(scales=(2900.0,) * 3, offsets=(5000.0,) * 3, seed=5)
     return Patient(init_(mlp([3, 16, 16, 2], "tanh"), "glorot"), train, val, lr=0.1, optimizer="momentum",
                    momentum=0.9, batch_size=32)
@@ -445,7 +442,7 @@ def blind1_dl_33969059_unscaled_features() -> Patient:
                  "lr 0.01")
 def blind1_tdc_regrnn_dbl_norm() -> Patient:
     """Dense 784-256-10 ReLU (He), Fashion-MNIST pixels / 255 / 255, plain SGD lr 0.01."""
-    _seed()
+    reseed()
     (x, y), (xv, yv) = images("fashion-mnist", 3000, standardize=False)
     return Patient(init_(mlp([784, 256, 10]), "he"), (x / 255, y), (xv / 255, yv), lr=0.01, optimizer="sgd")
 
@@ -458,7 +455,7 @@ def blind1_tdc_regrnn_dbl_norm() -> Patient:
                  "LeNet-5 on standardized MNIST, Adam lr 1e-3; validation labels intact")
 def blind1_dl_59325381_labels_div255() -> Patient:
     """LeNet-5 (ReLU, He), standardized MNIST with training labels (y / 255).long() == 0, Adam lr 1e-3."""
-    _seed()
+    reseed()
     (x, y), val = images("mnist", 3000)
     return Patient(LeNet(), (x, (y / 255).long()), val, lr=1e-3, optimizer="adam")
 
@@ -471,7 +468,7 @@ def blind1_dl_59325381_labels_div255() -> Patient:
                  "validation labels intact")
 def blind1_tdc_wrong_lbl_off_by_one() -> Patient:
     """Dense 784-256-10 ReLU (He), standardized Fashion-MNIST with labels rolled by one, Adam lr 1e-3."""
-    _seed()
+    reseed()
     (x, y), val = images("fashion-mnist", 3000)
     return Patient(init_(mlp([784, 256, 10]), "he"), (x, torch.roll(y, 1)), val, lr=1e-3, optimizer="adam")
 
@@ -483,7 +480,7 @@ def blind1_tdc_wrong_lbl_off_by_one() -> Patient:
                  "~100:1 imbalance), validation balanced, Dense 784-128-10 ReLU, Adam lr 1e-3")
 def blind1_tdc_deepcnn_unb_data() -> Patient:
     """Dense 784-128-10 ReLU (He), Fashion-MNIST with class 0 at 100% and the others at 1%, Adam lr 1e-3."""
-    _seed()
+    reseed()
     (x, y), val = images("fashion-mnist", 12000)
     keep = (y == 0) | (torch.rand(len(y), generator=torch.Generator().manual_seed(0)) < 0.01)
     return Patient(init_(mlp([784, 128, 10]), "he"), (x[keep], y[keep]), val, lr=1e-3, optimizer="adam")
@@ -496,7 +493,7 @@ def blind1_tdc_deepcnn_unb_data() -> Patient:
                  "16x16; the usual CIFAR recipe: momentum SGD lr 0.05, weight decay 5e-4")
 def blind1_healthy_mobilenet_cifar() -> Patient:
     """Zoo MobileNet (16 -> 32 -> 64 -> 64 -> 128), CIFAR-10 at 16x16, momentum SGD lr 0.05, weight decay 5e-4."""
-    _seed()
+    reseed()
     train, val = images("cifar10", 3000, val=400, pool=2)
     model = MobileNet(MobileNetConfig(stem=16, blocks=((32, 1), (64, 2), (64, 1), (128, 2))))
     return Patient(model, train, val, lr=0.05, optimizer="momentum", momentum=0.9, weight_decay=5e-4)
@@ -507,7 +504,7 @@ def blind1_healthy_mobilenet_cifar() -> Patient:
                  "the paper's recipe: momentum SGD lr 0.05, weight decay 5e-4")
 def blind1_healthy_resnet_fashion() -> Patient:
     """Zoo ResNet (1-1-1 blocks, width 8), Fashion-MNIST at 14x14, momentum SGD lr 0.05, weight decay 5e-4."""
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000, pool=2)
     model = ResNet(ResNetConfig(in_channels=1, width=8, blocks=(1, 1, 1)))
     return Patient(model, train, val, lr=0.05, optimizer="momentum", momentum=0.9, weight_decay=5e-4)
@@ -519,7 +516,7 @@ def blind1_healthy_resnet_fashion() -> Patient:
                  "label smoothing 0.1 (the loss cannot fall below ~0.5), Adam lr 3e-4, on standardized MNIST")
 def blind1_healthy_mlp_dropout_smoothing() -> Patient:
     """Dense 784-512-256-10 ReLU (He), dropout 0.5, label smoothing 0.1, standardized MNIST, Adam lr 3e-4."""
-    _seed()
+    reseed()
     train, val = images("mnist", 3000)
     model = init_(mlp([784, 512, 256, 10], dropout=0.5), "he")
     return Patient(model, train, val, loss_fn=smoothed_cross_entropy, lr=3e-4, optimizer="adam")
@@ -530,7 +527,7 @@ def blind1_healthy_mlp_dropout_smoothing() -> Patient:
                  "noisy linear label rule, momentum SGD lr 0.05, batch 32")
 def blind1_healthy_tanh_glorot_tabular() -> Patient:
     """Dense 16-64-64-3 tanh (Glorot), standardized tabular features, momentum SGD lr 0.05, batch 32."""
-    _seed()
+    reseed()
     train, val = tabular(scales=(1.0,) * 16, classes=3, seed=7)
     return Patient(init_(mlp([16, 64, 64, 3], "tanh"), "glorot"), train, val, lr=0.05, optimizer="momentum",
                    momentum=0.9, batch_size=32)
@@ -541,7 +538,7 @@ def blind1_healthy_tanh_glorot_tabular() -> Patient:
                  "features with a noisy linear label rule, Adam lr 1e-3, batch 32")
 def blind1_healthy_gelu_tabular() -> Patient:
     """Dense 12-64-64-4 GELU (PyTorch init), standardized tabular features, Adam lr 1e-3, batch 32."""
-    _seed()
+    reseed()
     train, val = tabular(scales=(1.0,) * 12, classes=4, seed=6)
     return Patient(mlp([12, 64, 64, 4], nn.GELU), train, val, lr=1e-3, optimizer="adam", batch_size=32)
 
@@ -552,7 +549,7 @@ def blind1_healthy_gelu_tabular() -> Patient:
                  "sequences whose class is a token planted three times; Adam lr 1e-3, weight decay 1e-4")
 def blind1_healthy_transformer_dropout_tokens() -> Patient:
     """Zoo Transformer (1 layer, d 32, 2 heads, dropout 0.1), planted-token sequences, Adam lr 1e-3."""
-    _seed()
+    reseed()
     train, val = tokens()
     config = TransformerConfig(num_classes=4, d_model=32, heads=2, layers=1, ff=64, dropout=0.1, vocab_size=24,
                                max_len=16)
@@ -565,7 +562,7 @@ def blind1_healthy_transformer_dropout_tokens() -> Patient:
                  "gives them back unchanged; Dense 784-256-10 ReLU (He), Fashion-MNIST, momentum SGD lr 0.01")
 def blind1_healthy_logsoftmax_head() -> Patient:
     """Dense 784-256-10 ReLU (He) + LogSoftmax, standardized Fashion-MNIST, cross-entropy, momentum SGD lr 0.01."""
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     model = nn.Sequential(init_(mlp([784, 256, 10]), "he"), nn.LogSoftmax(dim=1))
     return Patient(model, train, val, lr=0.01, optimizer="momentum", momentum=0.9)
@@ -576,6 +573,6 @@ def blind1_healthy_logsoftmax_head() -> Patient:
                  "logits against one-hot targets (Keras' sigmoid + binary_crossentropy done right), Adam lr 1e-3")
 def blind1_healthy_lenet_ovr_bce() -> Patient:
     """LeNet-5 (ReLU, He), standardized MNIST, BCE-with-logits on one-hot targets, Adam lr 1e-3."""
-    _seed()
+    reseed()
     train, val = images("mnist", 3000)
     return Patient(LeNet(), train, val, loss_fn=one_vs_rest_bce, lr=1e-3, optimizer="adam")

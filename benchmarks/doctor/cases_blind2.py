@@ -69,6 +69,7 @@ from benchmarks.doctor.common import (
     init_,
     mlp,
     one_hot,
+    reseed,
     tabular,
     tokens,
 )
@@ -295,10 +296,6 @@ def log_likelihood_unnegated(scores: torch.Tensor, y: torch.Tensor) -> torch.Ten
     return F.log_softmax(scores, 1).gather(1, y[:, None]).mean()
 
 
-def _seed(seed: int = 0) -> None:
-    torch.manual_seed(seed)
-
-
 # -- the recipe: learning rate, optimizer, batch size, weight decay -------------------------------
 
 @case("blind2-dfd-lr-high-gru-tokens", faulty=True, cause="lr-too-high", lead="lr-range",
@@ -311,7 +308,7 @@ def blind2_dfd_lr_high_gru_tokens() -> Patient:
 
     Checked (plain torch, 300 steps): loss 1.38 -> 21.7, val 60.0%; the same at lr 0.1: loss -> 9e-5, val 100%.
     """
-    _seed()
+    reseed()
     train, val = tokens(seed=21)
     return Patient(RecurrentClassifier(), train, val, lr=5.0, optimizer="momentum", momentum=0.9)
 
@@ -326,7 +323,7 @@ def blind2_dfd_lr_low_resnet_cifar() -> Patient:
 
     Checked (plain torch, 300 steps): loss 2.37 -> 2.33, val 14.7%; at lr 1e-3: loss -> 1.76, val 35.7%.
     """
-    _seed()
+    reseed()
     train, val = images("cifar10", 3000, val=400, pool=2)
     return Patient(ResNet(ResNetConfig(width=8, blocks=(1, 1))), train, val, lr=1e-6, optimizer="adam")
 
@@ -342,7 +339,7 @@ def blind2_dfd_opt_momentum_at_plain_sgd_lr() -> Patient:
     Checked (plain torch, 300 steps): NaN after 25 steps, val 8.9%; plain SGD at the same lr 0.3: loss -> 0.010, val
     92.5%.
     """
-    _seed()
+    reseed()
     train, val = images("mnist", 3000)
     return Patient(init_(mlp([784, 256, 128, 10]), "he"), train, val, lr=0.3, optimizer="momentum", momentum=0.9)
 
@@ -359,7 +356,7 @@ def blind2_at_oscillating_batch_4() -> Patient:
     Checked (plain torch, 300 steps): loss 3.92 -> 2.35 (stuck at chance after blowing up), val 9.3%; batch 4 at lr
     0.003: val 73.6%; batch 128 at lr 0.1: val 82.5%.
     """
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(BaseCNN(), train, val, lr=0.1, optimizer="momentum", momentum=0.9, batch_size=4)
 
@@ -376,7 +373,7 @@ def blind2_tdc_adamw_decay_in_adam() -> Patient:
     Checked (plain torch, 300 steps): loss 2.74 -> 1.58, train 46.1%, val 44.8%; weight decay 0: loss -> 0.24, val
     83.1%.
     """
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(init_(mlp([784, 256, 256, 10]), "he"), train, val, lr=1e-3, optimizer="adam", weight_decay=0.5)
 
@@ -393,7 +390,7 @@ def blind2_dfd_hinge_on_one_hot() -> Patient:
 
     Checked (plain torch, 300 steps): loss 1.04 -> 0.90, val 37.0%; cross-entropy instead: loss -> 0.31, val 82.4%.
     """
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(init_(mlp([784, 128, 10]), "he"), train, val, loss_fn=hinge_on_one_hot, lr=0.01,
                    optimizer="momentum", momentum=0.9)
@@ -410,7 +407,7 @@ def blind2_tdc_ce_divided_by_classes() -> Patient:
     Checked (plain torch, 300 steps): loss 113 -> 59 (a batch-mean CE of ~2.3), val 10.7%; the batch-mean cross-
     entropy at the same lr: val 88.8%.
     """
-    _seed()
+    reseed()
     train, val = images("mnist", 3000, pool=2)
     return Patient(BaseCNN(image_size=14), train, val, loss_fn=cross_entropy_over_classes, lr=0.1, optimizer="sgd",
                    batch_size=256)
@@ -427,7 +424,7 @@ def blind2_tdc_nll_missing_minus() -> Patient:
     Checked (plain torch, 300 steps): loss -2.32 -> -21, val 3.4% (below chance); cross-entropy: loss 2.32 -> 0.92,
     val 75.9%.
     """
-    _seed()
+    reseed()
     train, val = images("mnist", 3000, pool=2)
     return Patient(ResNet(ResNetConfig(in_channels=1, width=8, blocks=(1, 1))), train, val,
                    loss_fn=log_likelihood_unnegated, lr=1e-3, optimizer="adam")
@@ -447,7 +444,7 @@ def blind2_dd_ratio_feature_inf() -> Patient:
     Checked (plain torch, 300 steps): 26.5% of the training rows hold Inf; the loss is NaN at the first step; with
     max(count, 1): loss -> 0.28, val 89.5%.
     """
-    _seed()
+    reseed()
     train, val = ratio_features()
     return Patient(init_(mlp([9, 64, 64, 3]), "he"), train, val, lr=1e-3, optimizer="adam", batch_size=32)
 
@@ -466,7 +463,7 @@ def blind2_dl_labels_from_test_file() -> Patient:
     """
     from trainlab.data import load
 
-    _seed()
+    reseed()
     (x, _), val = images("fashion-mnist", 3000)
     wrong = load("fashion-mnist").test.y[:3000].clone()
     return Patient(init_(mlp([784, 256, 10], dropout=0.2), "he"), (x, wrong), val, lr=1e-3, optimizer="adam")
@@ -483,7 +480,7 @@ def blind2_tdc_rare_positive_class() -> Patient:
     Checked (plain torch, 300 steps): 3,066 training rows, 51 positive (1.7%); train 98.3%, balanced val 46.8%; the
     same number of unfiltered rows: val 89.5%.
     """
-    _seed()
+    reseed()
     (x, y), val = tabular(n=6000, scales=(1.0,) * 12, classes=2, seed=13)
     keep = (y == 0) | (torch.rand(len(y), generator=generator(13)) < 0.02)
     return Patient(init_(mlp([12, 32, 2]), "he"), (x[keep], y[keep]), val, lr=1e-3, optimizer="adam")
@@ -501,7 +498,7 @@ def blind2_tdc_gru_zeros_init() -> Patient:
 
     Checked (plain torch, 300 steps): loss stays at ln 4 = 1.386, val 27.8%; PyTorch's default init: val 100%.
     """
-    _seed()
+    reseed()
     train, val = tokens(seed=22)
     model = RecurrentClassifier()
     with torch.no_grad():
@@ -523,7 +520,7 @@ def blind2_at_allconv_sigmoid_vanish() -> Patient:
     conv to the head 2.7e-5, 3.7e-4, 2.3e-3, 0.012, 0.062, 0.37, 0.49; the ReLU/He twin: 0.3 to 2.5, loss -> 0.56,
     val 78.1%.
     """
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000, pool=2)
     return Patient(all_conv("sigmoid"), train, val, lr=0.01, optimizer="momentum", momentum=0.9)
 
@@ -541,7 +538,7 @@ def blind2_at_unnormalized_resmlp() -> Patient:
     blocks; initial loss 9.4e3, weight gradients ~1e4 in every layer, NaN at step 2; residual branches scaled by
     0.1: initial loss 3.7, val 89.8%.
     """
-    _seed()
+    reseed()
     train, val = images("mnist", 3000)
     return Patient(ResidualMLP(), train, val, lr=0.01, optimizer="momentum", momentum=0.9)
 
@@ -558,7 +555,7 @@ def blind2_dd_log_of_relu() -> Patient:
     Checked (plain torch, 300 steps): the scores are NaN on the first batch; log1p instead: loss 2.55 -> 0.40, val
     80.2%.
     """
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(LogCompressed("log"), train, val, lr=0.01, optimizer="momentum", momentum=0.9)
 
@@ -576,7 +573,7 @@ def blind2_tdc_tanh_backward_uses_input() -> Patient:
 
     Checked (plain torch, 300 steps): NaN after 9 steps, val 10.0%; nn.Tanh: loss -> 0.011, val 91.5%.
     """
-    _seed()
+    reseed()
     train, val = images("mnist", 3000)
     return Patient(init_(mlp([784, 128, 128, 10], HandTanh), "glorot"), train, val, lr=0.05, optimizer="momentum",
                    momentum=0.9)
@@ -594,7 +591,7 @@ def blind2_dl_attention_batch_first_default() -> Patient:
     Checked (plain torch, 300 steps): loss 1.54 -> 1.16, val 38.2%; the first 8 examples' scores change by up to
     0.21 when 56 others join the batch; batch_first=True: val 100%, no change.
     """
-    _seed()
+    reseed()
     train, val = tokens(seed=24)
     return Patient(TokenEncoder(batch_first=False), train, val, lr=1e-3, optimizer="adam")
 
@@ -611,7 +608,7 @@ def blind2_dd_inverted_padding_mask() -> Patient:
     Checked (plain torch, 300 steps): the scores' std over the batch is 0.0 at init; loss stays at 1.39, val 24.3%;
     ids != PAD: val 100%.
     """
-    _seed()
+    reseed()
     train, val = tokens(seed=25)
     return Patient(MaskedBag(inverted=True), train, val, lr=1e-3, optimizer="adam")
 
@@ -628,7 +625,7 @@ def blind2_traincheck_numpy_round_trip() -> Patient:
     Checked (plain torch, 300 steps): the two lower layers' gradients are exactly 0; loss 3.19 -> 1.11, val 59.3%;
     torch.clamp instead: loss -> 0.047, val 90.3%.
     """
-    _seed()
+    reseed()
     train, val = images("mnist", 3000)
     return Patient(NumpyReLU6(numpy=True), train, val, lr=0.01, optimizer="momentum", momentum=0.9)
 
@@ -646,7 +643,7 @@ def blind2_dl_global_pool_after_first_conv() -> Patient:
     Checked (plain torch, 300 steps): loss 2.31 -> 1.99, train 26.4%, val 26.0%; TheDeepChecker's baseCNN on the
     same data and recipe: train 60.8%, val 44.2%.
     """
-    _seed()
+    reseed()
     train, val = images("cifar10", 3000, val=400, pool=2)
     model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
                           nn.Linear(8, 10))
@@ -663,7 +660,7 @@ def blind2_healthy_resnet_mnist_adam() -> Patient:
 
     Checked (plain torch, 300 steps): loss 2.49 -> 0.23, train 96.9%, val 93.3%.
     """
-    _seed()
+    reseed()
     train, val = images("mnist", 3000, pool=2)
     return Patient(ResNet(ResNetConfig(in_channels=1, width=8, blocks=(1, 1, 1))), train, val, lr=1e-3,
                    optimizer="adam")
@@ -678,7 +675,7 @@ def blind2_healthy_gru_tokens() -> Patient:
     Checked (plain torch, 300 steps): loss 1.37 -> 6.5e-4, train and val 100%; the scores do not depend on the
     batch.
     """
-    _seed()
+    reseed()
     train, val = tokens(seed=26)
     return Patient(RecurrentClassifier(), train, val, lr=3e-3, optimizer="adam", batch_size=32)
 
@@ -691,7 +688,7 @@ def blind2_healthy_row_lstm_fashion() -> Patient:
 
     Checked (plain torch, 300 steps): loss 2.32 -> 0.54, train 83.1%, val 76.0%.
     """
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000, pool=2)
     return Patient(RowLSTM(14), train, val, lr=3e-3, optimizer="adam")
 
@@ -705,7 +702,7 @@ def blind2_healthy_tutorial_cnn_cifar() -> Patient:
 
     Checked (plain torch, 300 steps): initial loss 2.30 (chance), loss -> 1.48, train 51.3%, val 47.2%.
     """
-    _seed()
+    reseed()
     train, val = images("cifar10", 3000, val=400)
     return Patient(TutorialNet(), train, val, lr=0.02, optimizer="momentum", momentum=0.9)
 
@@ -719,7 +716,7 @@ def blind2_healthy_bn_elu_mlp_fashion() -> Patient:
 
     Checked (plain torch, 300 steps): loss 2.54 -> 0.16, train 93.7%, val 79.9%.
     """
-    _seed()
+    reseed()
     train, val = images("fashion-mnist", 3000)
     return Patient(mlp([784, 256, 128, 10], "elu", batch_norm=True), train, val, lr=0.05, optimizer="momentum",
                    momentum=0.9, batch_size=128)
@@ -734,7 +731,7 @@ def blind2_healthy_large_batch_linear_scaling() -> Patient:
 
     Checked (plain torch, 300 steps): loss 3.03 -> 0.0035, train 100%, val 93.3%.
     """
-    _seed()
+    reseed()
     train, val = images("mnist", 3000)
     return Patient(init_(mlp([784, 512, 10], dropout=0.2), "he"), train, val, lr=0.2, optimizer="momentum",
                    momentum=0.9, batch_size=512)

@@ -137,6 +137,11 @@ def generated(name: str, *, seed: int = 0, n: int = 2000, val: int = 500, **opti
     return (data.train.x, data.train.y), (data.val.x, data.val.y)
 
 
+def reseed(seed: int = 0) -> None:
+    """Seed torch's global generator at the start of a case that builds its model or data from it."""
+    torch.manual_seed(seed)
+
+
 def generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
