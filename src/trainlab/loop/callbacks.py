@@ -10,9 +10,9 @@ class Callback:
     """Hooks into a training loop; every method is optional.
 
     A lone run (:class:`trainlab.train.Trainer`) calls them all. A population
-    (:class:`trainlab.population.PopulationTrainer`) calls ``on_train_start``
-    and ``on_train_end``; its members' evaluations go to its ``on_eval``
-    function. ``on_train_end`` is always called, also when training is
+    (:class:`trainlab.population.PopulationTrainer`) calls ``on_train_start``,
+    ``on_eval`` with every alive member's record (``metrics[k]`` for member
+    ``k``) and ``on_train_end``. ``on_train_end`` is always called, also when training is
     interrupted (``result.status == "interrupted"``) or an exception escapes
     (``result is None``), so a callback can always release what it holds.
     """

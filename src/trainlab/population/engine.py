@@ -350,6 +350,8 @@ class PopulationTrainer(TrainingLoop):
                                      accuracy=accuracies[pos])
             member.last_eval = {"val_loss": losses[pos], "val_accuracy": accuracies[pos]}
             member.write(records[k])
+        for cb in self.callbacks:
+            cb.on_eval(self, self.step, records)
         stop: set[int] = set()
         if self.on_eval is not None:
             stop.update(k for k, record in records.items() if self.on_eval(self.step, k, record) is True)
@@ -357,6 +359,11 @@ class PopulationTrainer(TrainingLoop):
             stop.update(self.on_evaluation(self.step, records))
         if not final:
             self._stop([pos for pos, k in enumerate(self.alive) if k in stop], "pruned", started)
+
+    def member_now(self, k: int) -> nn.Module:
+        """A stand-alone model holding alive member ``k``'s weights as they are now (e.g. to probe it)."""
+        with torch.random.fork_rng(devices=[]):  # building the model draws initial weights: keep the caller's RNG
+            return member_model(self.configs[k], self.dataset, self.net.member_state(self.alive.index(k)))
 
     def evaluate(self, split: Split) -> tuple[list[float], list[float]]:
         """Mean loss and accuracy of each alive member on ``split``, in evaluation mode."""
@@ -479,7 +486,8 @@ def resume_population(path: str | Path, *, progress: bool = True, dataset: Datas
 def train_population(configs: Sequence[TrainConfig], *, dataset: Dataset | None = None,
                      out: str | Path | None = None, progress: bool = True, eval_every: int | None = None,
                      on_eval: OnEval | None = None, on_evaluation: OnEvaluation | None = None,
-                     run_dirs: Sequence[str | Path] | None = None) -> PopulationResult:
+                     run_dirs: Sequence[str | Path] | None = None, callbacks: Sequence[Callback] = ()
+                     ) -> PopulationResult:
     """Train ``configs`` as one batched population; member ``k`` writes ``out/member-{k:03d}``
     (or ``run_dirs[k]`` if given).
 
@@ -490,4 +498,4 @@ def train_population(configs: Sequence[TrainConfig], *, dataset: Dataset | None 
     if eval_every is not None:
         configs = [c.replace(eval_every=eval_every) for c in configs]
     return PopulationTrainer(configs, dataset=dataset, out=out, progress=progress, on_eval=on_eval,
-                             on_evaluation=on_evaluation, run_dirs=run_dirs).fit()
+                             on_evaluation=on_evaluation, run_dirs=run_dirs, callbacks=callbacks).fit()

@@ -1,15 +1,17 @@
 """Watching every layer while training (Figures 2-4, 9-11) and at initialization (Figures 6-8, Jacobians).
 
 Each configuration of Table 1 is trained on Shapeset-3x2, at one learning rate
-and the first seed, with a :class:`ProbeCallback` on 300 fixed test examples
-(as in the paper) and the test error measured at every probe.
+and the first seed, probed on 300 fixed test examples (as in the paper), with
+the test error measured at every probe. Configurations that share an
+activation (standard and normalized initialization) train as one population
+(:mod:`trainlab.population`, its hand-written backward pass): measured on
+2026-12-04 on one CPU thread, a step of two 5x128 members took 1.4 ms and a
+lone autograd step 2.4 ms, and quick's five probed runs 98 s instead of 176 s.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-
-import torch
 
 from trainlab.config import TrainConfig
 from trainlab.data.base import Dataset, Split
@@ -17,28 +19,10 @@ from trainlab.experiments.glorot2010.data import load_budgeted
 from trainlab.experiments.glorot2010.profiles import CONFIGURATIONS, GlorotProfile
 from trainlab.experiments.glorot2010.table1 import base_config
 from trainlab.losses import get_loss
-from trainlab.probe import LayerStats, Probe, ProbeCallback, ProbeConfig, ProbeRecord
-from trainlab.train import Callback, Trainer, evaluate, make_model
-
-
-class TestError(Callback):
-    """Test error of the model every ``every`` steps and at the end."""
-
-    def __init__(self, split: Split, every: int) -> None:
-        self.split, self.every = split, every
-        self.points: list[tuple[int, float]] = []
-
-    def _measure(self, trainer: Trainer, step: int) -> None:
-        _, accuracy = evaluate(trainer.model, self.split, trainer.loss_fn, trainer.device)
-        self.points.append((step, 1.0 - accuracy))
-
-    def on_step_start(self, trainer: Trainer, step: int, x: torch.Tensor, y: torch.Tensor) -> None:
-        if step % self.every == 0:
-            self._measure(trainer, step)
-
-    def on_train_end(self, trainer: Trainer, result: Any) -> None:
-        if not self.points or self.points[-1][0] != trainer.step:
-            self._measure(trainer, trainer.step)
+from trainlab.population import PopulationTrainer, train_population
+from trainlab.population.spec import group_members
+from trainlab.probe import LayerStats, Probe, ProbeConfig, ProbeRecord
+from trainlab.train import Callback, make_model
 
 
 @dataclass
@@ -86,15 +70,47 @@ def probe_split(dataset: Dataset, n: int) -> Split:
     return dataset.test.subset(min(n, len(dataset.test)))
 
 
-def run_dynamics(label: str, config: TrainConfig, dataset: Dataset, *, every: int, batch: int,
-                 saturation: float, progress: bool) -> Dynamics:
-    """Train ``config`` with probes every ``every`` steps; ``saturation`` is the probe's threshold on |u|."""
-    probe_config = ProbeConfig(every=every, batch=batch, saturation_threshold=saturation)
-    probes = ProbeCallback(probe_config, probe_split(dataset, batch))
-    errors = TestError(dataset.test, every)
-    trainer = Trainer(config, callbacks=[probes, errors], progress=progress, dataset=dataset)
-    result = trainer.fit()
-    return Dynamics(label, config, probes.records, errors.points, result.status, result.seconds)
+class PopulationProbes(Callback):
+    """Probe records and test error of every member of a population, at step 0 and at each of its evaluations.
+
+    Each member's weights are copied into a stand-alone model at those steps and
+    measured as :class:`trainlab.probe.ProbeCallback` measures a lone run: one
+    forward and backward pass on the fixed probe batch.
+    """
+
+    def __init__(self, config: ProbeConfig, probe: Split, test: Split) -> None:
+        self.config, self.probe, self.test = config, probe, test
+        self.records: dict[int, list[ProbeRecord]] = {}
+        self.test_error: dict[int, list[tuple[int, float]]] = {}
+
+    def on_train_start(self, trainer: PopulationTrainer) -> None:
+        self._measure(trainer, trainer.step)
+
+    def on_eval(self, trainer: PopulationTrainer, step: int, metrics: dict[int, Any]) -> None:
+        self._measure(trainer, step)
+
+    def _measure(self, trainer: PopulationTrainer, step: int) -> None:
+        _, accuracies = trainer.evaluate(self.test)
+        for k, accuracy in zip(trainer.alive, accuracies):
+            errors = self.test_error.setdefault(k, [])
+            if errors and errors[-1][0] == step:  # the last evaluation and the final one fall on the same step
+                continue
+            errors.append((step, 1.0 - accuracy))
+            with Probe(trainer.member_now(k), config=self.config) as probe:
+                x, y = self.probe.x.to(trainer.device), self.probe.y.to(trainer.device)
+                self.records.setdefault(k, []).append(probe.measure(x, y, trainer.loss_fn, step=step))
+
+
+def run_dynamics(runs: list[tuple[str, TrainConfig]], dataset: Dataset, *, every: int, batch: int,
+                 saturation: float) -> list[Dynamics]:
+    """Train ``runs`` (one architecture) as one population, probed every ``every`` steps on ``batch`` test
+    examples; ``saturation`` is the probe's threshold on |u|."""
+    probes = PopulationProbes(ProbeConfig(every=every, batch=batch, saturation_threshold=saturation),
+                              probe_split(dataset, batch), dataset.test)
+    configs = [config for _, config in runs]
+    results = train_population(configs, dataset=dataset, progress=False, eval_every=every, callbacks=[probes])
+    return [Dynamics(label, config, probes.records[k], probes.test_error[k], result.status, result.seconds)
+            for k, ((label, config), result) in enumerate(zip(runs, results))]
 
 
 def at_initialization(config: TrainConfig, dataset: Dataset, *, batch: int, jacobian_examples: int) -> ProbeRecord:
@@ -112,13 +128,15 @@ def probe_configurations(profile: GlorotProfile, rates: list[tuple[str, float]],
     ``(label, lr)`` measure that configuration at initialization and train it with probes."""
     data = load_budgeted(profile.dynamics, data_dir=data_dir, seed=seed, cache_epochs=profile.cache_epochs)
     base = base_config(profile, "shapeset", data_dir=data_dir, steps=profile.dynamics.steps)
-    out = []
+    configs = []
     for label, lr in rates:
         activation, init = CONFIGURATIONS[label]
-        config = base.replace(activation=activation, init=init, lr=lr, seed=seed)
-        record = at_initialization(config, data.dataset, batch=profile.probe_batch,
-                                   jacobian_examples=profile.jacobian_examples)
-        run = run_dynamics(label, config, data.dataset, every=profile.probe_every, batch=profile.probe_batch,
-                           saturation=saturation, progress=False)
-        out.append((record, run))
-    return out
+        configs.append((label, base.replace(activation=activation, init=init, lr=lr, seed=seed)))
+    inits = [at_initialization(config, data.dataset, batch=profile.probe_batch,
+                               jacobian_examples=profile.jacobian_examples) for _, config in configs]
+    runs: dict[int, Dynamics] = {}
+    for group in group_members([config for _, config in configs]):  # one population per activation
+        trained = run_dynamics([configs[i] for i in group], data.dataset, every=profile.probe_every,
+                               batch=profile.probe_batch, saturation=saturation)
+        runs.update(zip(group, trained))
+    return [(inits[i], runs[i]) for i in range(len(configs))]
