@@ -92,10 +92,7 @@ class PopulationProbes(Callback):
     def _measure(self, trainer: PopulationTrainer, step: int) -> None:
         _, accuracies = trainer.evaluate(self.test)
         for k, accuracy in zip(trainer.alive, accuracies):
-            errors = self.test_error.setdefault(k, [])
-            if errors and errors[-1][0] == step:  # the last evaluation and the final one fall on the same step
-                continue
-            errors.append((step, 1.0 - accuracy))
+            self.test_error.setdefault(k, []).append((step, 1.0 - accuracy))
             with Probe(trainer.member_now(k), config=self.config) as probe:
                 x, y = self.probe.x.to(trainer.device), self.probe.y.to(trainer.device)
                 self.records.setdefault(k, []).append(probe.measure(x, y, trainer.loss_fn, step=step))
