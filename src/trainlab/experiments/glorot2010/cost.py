@@ -46,6 +46,7 @@ def full_profile_cost(steps: int) -> dict[str, Any]:
     per_update = seconds_per_update(steps)
     base = parameters(*INPUTS["shapeset"], full.depth, full.width)
     members = len(CONFIGURATIONS) * len(full.lrs) * full.seeds
+    activations = len({activation for activation, _ in CONFIGURATIONS.values()})  # one population each
     cpu = gpu = 0.0
     per_configuration = {}
     for data in full.datasets:
@@ -53,9 +54,9 @@ def full_profile_cost(steps: int) -> dict[str, Any]:
         one_run = per_update * scale * data.steps
         per_configuration[data.name] = f"{one_run / 3600:.1f} h per model ({data.steps:,} updates)"
         cpu += one_run * members
-        gpu += 3 * data.steps * GPU_SECONDS_PER_POPULATION_STEP  # one population per activation
+        gpu += activations * data.steps * GPU_SECONDS_PER_POPULATION_STEP
     cpu += len(CONFIGURATIONS) * full.dynamics.steps * per_update
-    gpu += len(CONFIGURATIONS) * full.dynamics.steps * GPU_SECONDS_PER_POPULATION_STEP
+    gpu += activations * full.dynamics.steps * GPU_SECONDS_PER_POPULATION_STEP  # the probed runs too
     return {
         "measured here": f"{per_update * 1e3:.2f} ms per update of the 5x1000 network, minibatch 10 "
                          f"({steps} updates timed on {torch.get_num_threads()} CPU thread(s))",
