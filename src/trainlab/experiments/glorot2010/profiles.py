@@ -133,7 +133,10 @@ PROFILES: dict[str, GlorotProfile] = {
     # for Tanh N (6.6% vs 5.7%); at 10,000 Softsign 4.4% vs 4.8%, Tanh 6.5% vs 6.4%, Tanh N 4.5% vs 3.7%. Run end
     # to end again on 2026-12-04 (7ff2502): 47 min 34 s; the rung chose 0.1 for Softsign and Tanh, 0.03 for the N
     # rows; test error Softsign 1.95, Softsign N 1.91, Tanh 2.16, Tanh N 1.78, the sigmoid stopped at 10,000 at
-    # chance. The README has the table.
+    # chance. The README has the table. Not yet tried end to end: a pilot the same day (one seed, 5x1000 sigmoid,
+    # validation error every 2,500 updates) left the plateau at rate 1 between 15,000 and 17,500 updates and
+    # reached 5.05% at 30,000, while at rate 3 it stayed at chance for all 30,000; so rate 1 in the grid and a
+    # later give_up (about 20,000) may let the sigmoid row train within the 90 minutes.
     "standard": GlorotProfile(
         depth=5, width=1000, batch_size=10, lrs=(0.03, 0.1), seeds=2, lr_decay=(40_000, 0.1),
         datasets=(DataBudget("mnist", 60_000, rungs=(5_000, 10_000), give_up=10_000),),
