@@ -37,6 +37,16 @@ def test_a_rung_keeps_the_better_half_of_each_configurations_trained_rates():
     assert halving.alive == {"A": [0.1, 1.0], "B": [0.1]}
 
 
+def test_a_rung_halves_the_rates_that_trained_not_the_grid():
+    members = population(("A",))
+    halving = Halving(members, rungs=(10,), chance=90.0)
+    # 1.0 and 3.0 diverged (100%); of the two that trained, only the better carries on
+    error = {("A", 0.01): 30.0, ("A", 0.1): 10.0, ("A", 1.0): 100.0, ("A", 3.0): 100.0}
+    stopped = halving(10, records(members, error))
+    assert {members[k][1].lr for k in stopped} == {0.01, 1.0, 3.0}
+    assert halving.alive == {"A": [0.1]}
+
+
 def test_a_rung_where_no_rate_trained_decides_nothing():
     members = population(("Sigmoid",))
     halving = Halving(members, rungs=(10,), chance=88.6)
@@ -114,9 +124,29 @@ def test_the_profiles_decay_reaches_every_table1_member():
     from trainlab.experiments.glorot2010.table1 import grid
     from trainlab.optimizers import SCHEDULES
 
-    profile = replace(PROFILES["smoke"], lr_decay=(20, 0.1))
+    profile = replace(PROFILES["smoke"], lr_cut=(10, 0.1))  # the last 10 of 40 updates
     configs = [cfg for _, cfg in grid(profile, profile.datasets[0], "Tanh", data_dir=None, seed=0)]
-    assert {(c.schedule, c.lr_step_every, c.lr_gamma) for c in configs} == {("step", 20, 0.1)}
+    assert {(c.schedule, c.lr_step_every, c.lr_gamma) for c in configs} == {("step", 30, 0.1)}
     lr = configs[0].lr
-    assert SCHEDULES["step"](lr, 19, every=20, gamma=0.1) == lr
-    assert SCHEDULES["step"](lr, 20, every=20, gamma=0.1) == pytest.approx(lr / 10)
+    assert SCHEDULES["step"](lr, 29, every=30, gamma=0.1) == lr
+    assert SCHEDULES["step"](lr, 39, every=30, gamma=0.1) == pytest.approx(lr / 10)
+
+
+def test_a_row_given_more_updates_keeps_its_cut_before_its_own_end():
+    from dataclasses import replace
+
+    from trainlab.experiments.glorot2010.table1 import grid
+
+    budget = replace(PROFILES["smoke"].datasets[0], row_steps={"Sigmoid": 100})
+    profile = replace(PROFILES["smoke"], lr_cut=(10, 0.1), datasets=(budget,))
+    for label, steps in (("Tanh", 40), ("Sigmoid", 100)):
+        configs = [cfg for _, cfg in grid(profile, budget, label, data_dir=None, seed=0)]
+        assert {(c.steps, c.lr_step_every) for c in configs} == {(steps, steps - 10)}
+        assert all(c.steps % c.eval_every == 0 and 20 % c.eval_every == 0 for c in configs)  # the rung at 20
+
+
+def test_row_steps_names_a_row_and_never_shortens_it():
+    with pytest.raises(ValueError, match="the rows are"):
+        DataBudget("mnist", 100, row_steps={"Relu": 200})
+    with pytest.raises(ValueError, match="more updates, never fewer"):
+        DataBudget("mnist", 100, row_steps={"Sigmoid": 50})

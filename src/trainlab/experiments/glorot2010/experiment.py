@@ -139,7 +139,7 @@ class Glorot2010(Experiment):
         def name(job: tuple) -> str:
             kind, _, what, _, _ = job
             if kind == "table1":
-                return f"Table 1, {DATASET_LABELS[what[0].name]}, {what[1]} ({what[0].steps:,} updates)"
+                return f"Table 1, {DATASET_LABELS[what[0].name]}, {what[1]} ({what[0].steps_of(what[1]):,} updates)"
             labels = ", ".join(label for label, _ in what)
             return f"probed Shapeset runs ({profile.dynamics.steps:,} updates), {labels}"
 
@@ -233,9 +233,9 @@ def budget_lines(profile: GlorotProfile, loaded: list[LoadedData], dynamics: Dat
                         + (f"; a configuration none of whose rates has left chance by {d.budget.give_up:,} stops "
                            "there" if d.budget.give_up else "")
                for d in loaded if d.budget.rungs}
-    schedule = ("constant learning rate" if profile.lr_decay is None else
-                f"learning rate times {profile.lr_decay[1]:g} every {profile.lr_decay[0]:,} updates (the paper: "
-                "constant; one decay stands in for the longer training the paper had)")
+    schedule = ("constant learning rate" if profile.lr_cut is None else
+                f"learning rate times {profile.lr_cut[1]:g} for each model's last {profile.lr_cut[0]:,} updates "
+                "(the paper: constant; one cut stands in for the longer training the paper had)")
     return {
         "network": f"{profile.depth} hidden layers of {profile.width} units (paper: 5 x 1,000), softmax "
                    f"output, NLL, zero biases",
@@ -243,7 +243,8 @@ def budget_lines(profile: GlorotProfile, loaded: list[LoadedData], dynamics: Dat
                      f"chosen per configuration on mean validation error over seeds",
         "learning-rate choice": halving or "every rate trained to the end",
         "seeds": profile.seeds,
-        "updates per model": {d.label: d.budget.steps for d in loaded},
+        "updates per model": {d.label: f"{d.budget.steps:,}" + "".join(f"; {label}: {steps:,}" for label, steps
+                                                                    in d.budget.row_steps.items()) for d in loaded},
         "probed Shapeset runs": f"{dynamics.steps:,} updates, probe every {profile.probe_every} on "
                                 f"{profile.probe_batch} test examples",
         "wall time": timings,

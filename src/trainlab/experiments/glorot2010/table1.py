@@ -13,7 +13,9 @@ configuration's rates are ranked by mean validation error over seeds and the
 worse half stop, so the full budget is spent on the chosen rate only. Rates are
 ranked only once they trained (:data:`TRAINED_MARGIN`): a rung where none has
 left chance decides nothing and keeps them all, because a sigmoid network's
-plateau (Figure 2) would otherwise make it a coin toss. A budget's ``give_up``
+plateau (Figure 2) would otherwise make it a coin toss; where some have, the
+others stop and the better half of those that trained carry on (a diverged rate
+is not a contender, so it does not keep a worse one alive). A budget's ``give_up``
 rung stops a configuration none of whose rates has trained by then: its row
 says it did not train within that many updates, and the rest of the budget goes
 to the configurations that did.
@@ -63,13 +65,14 @@ def base_config(profile: GlorotProfile, dataset: str, *, data_dir: str | None, s
 def grid(profile: GlorotProfile, budget: DataBudget, label: str, *, data_dir: str | None,
          seed: int) -> list[tuple[str, TrainConfig]]:
     """The members of one configuration's population: learning rates x seeds."""
-    base = base_config(profile, budget.name, data_dir=data_dir, steps=budget.steps)
+    steps = budget.steps_of(label)
+    base = base_config(profile, budget.name, data_dir=data_dir, steps=steps)
     if budget.rungs:
-        every = math.gcd(*budget.rungs, budget.steps)
+        every = math.gcd(*budget.rungs, steps)
         base = base.replace(eval_every=every, log_every=math.gcd(base.log_every, every))  # evaluations fall on logs
-    if profile.lr_decay is not None:
-        every, gamma = profile.lr_decay
-        base = base.replace(schedule="step", lr_step_every=every, lr_gamma=gamma)
+    if profile.lr_cut is not None:
+        last, gamma = profile.lr_cut
+        base = base.replace(schedule="step", lr_step_every=steps - last, lr_gamma=gamma)  # one cut before the end
     activation, init = CONFIGURATIONS[label]
     return [(label, base.replace(activation=activation, init=init, lr=lr, seed=seed + s))
             for lr in profile.lrs for s in range(profile.seeds)]
@@ -102,7 +105,7 @@ class Halving:
                 stop += [k for k, (other, _) in enumerate(self.groups) if other == label and k in records]
             if len(lrs) < 2 or not trained:
                 continue
-            self.alive[label] = keep = trained[:math.ceil(len(lrs) / 2)]
+            self.alive[label] = keep = trained[:math.ceil(len(trained) / 2)]
             stop += [k for k, (other, lr) in enumerate(self.groups) if other == label and lr not in keep
                      and k in records]
         return stop
@@ -183,7 +186,7 @@ def summarize(members: list[Member], data: LoadedData, profile: GlorotProfile) -
                       "seeds_trained": int(sum(t <= chance - TRAINED_MARGIN for t in tests)),
                       "stopped_at": max(m.steps for m in by_lr[chosen]) if gave_up else None,
                       "val_error_when_stopped": 100 * val[chosen] if gave_up else None,
-                      "budget": f"{data.budget.steps:,} updates of {profile.batch_size}, "
+                      "budget": f"{data.budget.steps_of(label):,} updates of {profile.batch_size}, "
                                 f"{profile.depth}x{profile.width}"})
     return table, lr_rows
 
