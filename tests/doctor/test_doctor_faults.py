@@ -251,3 +251,18 @@ def test_weight_decay_is_judged_only_on_a_run_that_fit_something(problem):
     # Nothing fitted in the budget, so a data loss that weight decay barely raises says nothing about the penalty.
     assert random_labels.status == "pass" and not random_labels.numbers["fitted"]
     assert "fit too little" in random_labels.evidence
+
+
+def test_memorizing_a_tiny_training_set_is_overfitting_and_its_twin_on_enough_data_is_not(problem):
+    """Planted: 40 training examples for a 2x512 network, whose validation loss turns up once it has memorized
+    them. The twin is the same network on the 2,000 examples of ``problem``."""
+    train, val = problem
+    small = Split(train.x[:40], train.y[:40])
+    checks = ["generalization-gap"]
+    overfit = doctor(mlp(width=512), small, val, lr=0.05, checks=checks)["generalization-gap"]
+    assert overfit.status == "warn" and "overfitting" in overfit.evidence
+    n = overfit.numbers
+    assert n["gap"] > 0.10 and n["val_loss"] > n["val_loss_at_midpoint"]
+    twin = doctor(mlp(width=512), *problem, lr=0.05, checks=checks)["generalization-gap"]
+    assert twin.status == "pass"
+    assert twin.numbers["gap"] < 0.10
