@@ -64,6 +64,7 @@ class Result:
     seconds: float = 0.0
     treatments: list[dict[str, Any]] | None = None  # examine(treat=True)'s results, when run with --treat
     treat_seconds: float = 0.0
+    raw: list[dict[str, Any]] = field(default_factory=list)  # each check's result before rule_out (for replay.py)
 
     @property
     def best_treatment(self) -> dict[str, Any] | None:
@@ -132,7 +133,7 @@ def run_case(case: Case, *, treat: bool = False) -> Result:
     try:
         patient = case.build()
         report = examine(patient.model, patient.loss_fn, patient.train, seed=case.seed, treat=treat,
-                         **patient.examine_kwargs())
+                         on_result=lambda r: result.raw.append(r.to_dict()), **patient.examine_kwargs())
         result.statuses = {r.id: r.status for r in report.results}
         result.evidence = {r.id: r.evidence for r in report.results}
         result.causes = {r.id: list(r.causes) for r in report.results if r.causes}
@@ -394,7 +395,7 @@ def to_json(results: list[Result]) -> dict[str, Any]:
         "fails": r.fails, "warns": r.warns, "top": r.top, "top_correct": r.top_correct, "mode": r.mode,
         "diagnosis": r.diagnosis, "refused": r.refused, "error": r.error, "seconds": round(r.seconds, 2),
         "treatments": r.treatments, "treat_seconds": round(r.treat_seconds, 2),
-        "evidence": r.evidence, "causes": r.causes} for r in results]}
+        "evidence": r.evidence, "causes": r.causes, "raw": r.raw} for r in results]}
 
 
 def catalogue(cases: list[Case]) -> str:
