@@ -34,7 +34,7 @@ from trainlab.doctor import ORDER, examine
 from trainlab.errors import UserError
 
 MODULES = ("cases_thedeepchecker", "cases_autotrainer", "cases_deeplocalize", "cases_deepfd", "cases_bugs",
-           "cases_healthy", "cases_blind1", "cases_blind2")
+           "cases_healthy", "cases_blind1", "cases_blind2", "cases_blind3")
 
 TARGETS = {"detection": 0.95, "top": 0.75, "median_seconds": 30.0}
 """The issue's targets: detection >= 95%, correct top diagnosis >= 75%, median <= 30 s per case on two
